@@ -1,1 +1,21 @@
-//! placeholder
+//! `paca-devhost`: a Paca-compatible local host for the `com.paca.github` plugin.
+//!
+//! It loads a wasm32-wasip1 plugin with wasmtime and serves it like the Paca API host:
+//! the `paca` host imports over a real PostgreSQL, the SQL guard, the migration runner,
+//! manifest routing and middlewares, the outbound fetch policy and core events.
+//! See `/work/shared/docs/paca-host-contract.md` for the behaviour mirrored here.
+
+pub mod canon;
+pub mod db;
+pub mod events;
+pub mod fetch;
+pub mod guard;
+mod imports;
+pub mod manifest;
+pub mod migrate;
+pub mod pg;
+pub mod routing;
+pub mod runtime;
+pub mod seed;
+
+pub use runtime::{CallError, HostEnv, Limits, Plugin, RequestCtx};

@@ -1,0 +1,247 @@
+//! Statement execution for `db_query2` / `db_query` / `db_exec` (contract §2.2, §3.3, §4.1).
+//!
+//! Each call is its own transaction: `BEGIN; SET LOCAL search_path TO <schema>, public;
+//! <stmt>; COMMIT`. Params are substituted as untyped literals (see
+//! [`crate::guard::render_literal`] for why that matches pgx's text-format binding), and the
+//! statement runs with the simple protocol so every value arrives in Postgres text form,
+//! which is then mapped to JSON exactly like the real host's pgx → Go → JSON path.
+
+use crate::guard::{self, Mode};
+use base64::Engine as _;
+use serde_json::{Map, Value};
+use sqlx::{AssertSqlSafe, Column, Executor, PgPool, Row, SqlSafeStr, Statement, TypeInfo};
+use std::time::Instant;
+
+/// Schema name for a plugin id: `plugin_data_` + id with `.` and `-` → `_`, lower-cased.
+pub fn schema_name(plugin_id: &str) -> String {
+    format!("plugin_data_{}", plugin_id.replace(['.', '-'], "_")).to_ascii_lowercase()
+}
+
+/// Formats a sqlx error like pgx formats a `*pgconn.PgError`: `ERROR: msg (SQLSTATE xxxxx)`.
+pub fn pg_error_text(e: &sqlx::Error) -> String {
+    if let sqlx::Error::Database(db) = e
+        && let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+    {
+        let sev = format!("{:?}", pg.severity()).to_ascii_uppercase();
+        return format!("{sev}: {} (SQLSTATE {})", pg.message(), pg.code());
+    }
+    e.to_string()
+}
+
+const DEADLINE: &str = "context deadline exceeded";
+
+async fn with_deadline<T>(
+    deadline: Option<Instant>,
+    fut: impl Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    match deadline {
+        None => fut.await,
+        Some(d) => {
+            let now = Instant::now();
+            if d <= now {
+                return Err(DEADLINE.into());
+            }
+            tokio::time::timeout(d - now, fut)
+                .await
+                .unwrap_or_else(|_| Err(DEADLINE.into()))
+        }
+    }
+}
+
+fn prefix(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Query => "paca.db_query: ",
+        Mode::Exec => "paca.db_exec: ",
+    }
+}
+
+/// Guard + param parsing + binding; returns the SQL to run.
+fn prepare_sql(sql: &[u8], params: &[u8], mode: Mode) -> Result<String, String> {
+    let p = prefix(mode);
+    let sql = std::str::from_utf8(sql).map_err(|e| format!("{p}{e}"))?;
+    let params = guard::parse_params(params).map_err(|e| format!("{p}parse params: {e}"))?;
+    guard::check(sql, mode).map_err(|e| format!("{p}{e}"))?;
+    guard::bind_literals(sql, &params).map_err(|e| format!("{p}{e}"))
+}
+
+/// Runs a query-mode statement and returns the host's result JSON text.
+pub async fn query(
+    pool: &PgPool,
+    schema: &str,
+    sql: &[u8],
+    params: &[u8],
+    deadline: Option<Instant>,
+) -> Result<String, String> {
+    let bound = prepare_sql(sql, params, Mode::Query)?;
+    let p = prefix(Mode::Query);
+    with_deadline(deadline, async {
+        let mut tx = pool.begin().await.map_err(|e| pg_error_text(&e))?;
+        tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
+            "SET LOCAL search_path TO {schema}, public"
+        ))))
+        .await
+        .map_err(|e| pg_error_text(&e))?;
+        let rows = sqlx::raw_sql(AssertSqlSafe(bound.clone()))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| pg_error_text(&e))?;
+        let columns: Vec<String> = if let Some(first) = rows.first() {
+            first.columns().iter().map(|c| c.name().to_owned()).collect()
+        } else {
+            // zero rows: the column list still comes from the statement description
+            let stmt = (&mut *tx)
+                .prepare(AssertSqlSafe(bound).into_sql_str())
+                .await
+                .map_err(|e| pg_error_text(&e))?;
+            stmt.columns().iter().map(|c| c.name().to_owned()).collect()
+        };
+        let mut out_rows = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut vals = Vec::with_capacity(columns.len());
+            for i in 0..row.columns().len() {
+                let raw = row.try_get_raw(i).map_err(|e| pg_error_text(&e))?;
+                let ty = row.columns()[i].type_info().name().to_ascii_uppercase();
+                vals.push(if sqlx::ValueRef::is_null(&raw) {
+                    Value::Null
+                } else {
+                    let text = raw.as_str().map_err(|e| e.to_string())?;
+                    text_to_json(&ty, text)
+                });
+            }
+            out_rows.push(Value::Array(vals));
+        }
+        tx.commit().await.map_err(|e| pg_error_text(&e))?;
+        let mut obj = Map::new();
+        obj.insert("columns".into(), Value::from(columns));
+        obj.insert(
+            "rows".into(),
+            if out_rows.is_empty() { Value::Null } else { Value::Array(out_rows) },
+        );
+        Ok(Value::Object(obj).to_string())
+    })
+    .await
+    .map_err(|e| format!("{p}{e}"))
+}
+
+/// Runs an exec-mode statement and returns rows affected.
+pub async fn exec(
+    pool: &PgPool,
+    schema: &str,
+    sql: &[u8],
+    params: &[u8],
+    deadline: Option<Instant>,
+) -> Result<u64, String> {
+    let bound = prepare_sql(sql, params, Mode::Exec)?;
+    let p = prefix(Mode::Exec);
+    with_deadline(deadline, async {
+        let mut tx = pool.begin().await.map_err(|e| pg_error_text(&e))?;
+        tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
+            "SET LOCAL search_path TO {schema}, public"
+        ))))
+        .await
+        .map_err(|e| pg_error_text(&e))?;
+        let res = tx
+            .execute(sqlx::raw_sql(AssertSqlSafe(bound)))
+            .await
+            .map_err(|e| pg_error_text(&e))?;
+        tx.commit().await.map_err(|e| pg_error_text(&e))?;
+        Ok(res.rows_affected())
+    })
+    .await
+    .map_err(|e| format!("{p}{e}"))
+}
+
+/// Maps a Postgres text-format value to the JSON the real host produces (§3.3).
+/// The session runs with `TimeZone=UTC` and `DateStyle=ISO`.
+pub fn text_to_json(type_name: &str, text: &str) -> Value {
+    match type_name {
+        "BOOL" => Value::Bool(text == "t" || text == "true"),
+        "INT2" | "INT4" | "INT8" | "OID" => text
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::String(text.into())),
+        "FLOAT4" | "FLOAT8" => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        "TIMESTAMPTZ" | "TIMESTAMP" => Value::String(rfc3339(text)),
+        "DATE" if text.len() == 10 => Value::String(format!("{text}T00:00:00Z")),
+        "BYTEA" => match text.strip_prefix("\\x").map(hex_decode) {
+            Some(Some(bytes)) => {
+                Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+            }
+            _ => Value::String(text.into()),
+        },
+        _ => Value::String(text.into()),
+    }
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// `2024-01-02 03:04:05.12+00` (ISO, UTC) → `2024-01-02T03:04:05.12Z` (Go RFC3339Nano).
+fn rfc3339(text: &str) -> String {
+    if !text.as_bytes().get(10).is_some_and(|c| *c == b' ') {
+        return text.into(); // infinity, BC dates…
+    }
+    let mut s = text.replacen(' ', "T", 1);
+    for suffix in ["+00:00", "+00"] {
+        if let Some(stripped) = s.strip_suffix(suffix) {
+            s = stripped.to_owned();
+            break;
+        }
+    }
+    if let Some(dot) = s.find('.') {
+        let frac_end = s[dot + 1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(s.len(), |i| dot + 1 + i);
+        let trimmed = s[dot + 1..frac_end].trim_end_matches('0');
+        s = if trimmed.is_empty() {
+            format!("{}{}", &s[..dot], &s[frac_end..])
+        } else {
+            format!("{}.{}{}", &s[..dot], trimmed, &s[frac_end..])
+        };
+    }
+    if !s.get(19..).is_some_and(|tail| tail.contains(['+', '-'])) {
+        s.push('Z');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn schema_names() {
+        assert_eq!(schema_name("com.paca.github"), "plugin_data_com_paca_github");
+        assert_eq!(schema_name("Acme.My-Plugin"), "plugin_data_acme_my_plugin");
+    }
+
+    #[test]
+    fn text_mapping() {
+        assert_eq!(text_to_json("INT8", "42"), json!(42));
+        assert_eq!(text_to_json("BOOL", "t"), json!(true));
+        assert_eq!(text_to_json("NUMERIC", "12.50"), json!("12.50"));
+        assert_eq!(text_to_json("FLOAT8", "1.5"), json!(1.5));
+        assert_eq!(text_to_json("JSONB", "{\"a\": 1}"), json!("{\"a\": 1}"));
+        assert_eq!(
+            text_to_json("TIMESTAMPTZ", "2024-01-02 03:04:05.120+00"),
+            json!("2024-01-02T03:04:05.12Z")
+        );
+        assert_eq!(text_to_json("TIMESTAMPTZ", "2024-01-02 03:04:05+00"), json!("2024-01-02T03:04:05Z"));
+        assert_eq!(text_to_json("TIMESTAMP", "2024-01-02 03:04:05.000001"), json!("2024-01-02T03:04:05.000001Z"));
+        assert_eq!(text_to_json("DATE", "2024-01-02"), json!("2024-01-02T00:00:00Z"));
+        assert_eq!(text_to_json("BYTEA", "\\x0102ff"), json!("AQL/"));
+    }
+}

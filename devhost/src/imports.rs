@@ -1,0 +1,414 @@
+//! The `paca` host module (contract §2). Every function the real host registers is
+//! registered here, with the exact wasm signature, so an unknown or mismatched import
+//! fails instantiation and any subset loads.
+
+use crate::events::{EmittedEvent, LogLine};
+use crate::runtime::{HostState, write_to_guest};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use wasmtime::{Caller, Extern, Linker, Memory};
+
+type C<'a> = Caller<'a, HostState>;
+
+fn memory(c: &mut C<'_>) -> Option<Memory> {
+    c.get_export("memory").and_then(Extern::into_memory)
+}
+
+/// Reads guest bytes; pointers/lengths are i64 truncated to u32. len 0 → empty.
+fn read(c: &mut C<'_>, ptr: i64, len: i64) -> Option<Vec<u8>> {
+    let (p, l) = (ptr as u32 as usize, len as u32 as usize);
+    if l == 0 {
+        return Some(Vec::new());
+    }
+    let m = memory(c)?;
+    m.data(&*c).get(p..p.checked_add(l)?).map(<[u8]>::to_vec)
+}
+
+fn write_u32(c: &mut C<'_>, at: i64, v: u32) {
+    if let Some(m) = memory(c) {
+        let _ = m.write(&mut *c, at as u32 as usize, &v.to_le_bytes());
+    }
+}
+
+fn write_u64(c: &mut C<'_>, at: i64, v: u64) {
+    if let Some(m) = memory(c) {
+        let _ = m.write(&mut *c, at as u32 as usize, &v.to_le_bytes());
+    }
+}
+
+/// `writeToMemory`: malloc through the guest (re-entrant), `(0,0)` on failure/empty.
+fn write_out(c: &mut C<'_>, bytes: &[u8]) -> (u32, u32) {
+    let mem = memory(c);
+    let malloc = c
+        .get_export("paca_malloc")
+        .or_else(|| c.get_export("malloc"))
+        .and_then(Extern::into_func);
+    match write_to_guest(&mut *c, mem, malloc, bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!("host write to guest failed: {e}");
+            (0, 0)
+        }
+    }
+}
+
+fn write_pair(c: &mut C<'_>, ptr_ptr: i64, len_ptr: i64, bytes: &[u8]) {
+    let (p, l) = write_out(c, bytes);
+    write_u32(c, ptr_ptr, p);
+    write_u32(c, len_ptr, l);
+}
+
+fn block_on<F: Future>(c: &C<'_>, f: F) -> F::Output {
+    c.data().env.rt.block_on(f)
+}
+
+fn deadline(c: &C<'_>) -> Option<Instant> {
+    c.data().deadline
+}
+
+fn no_db() -> String {
+    "database not configured in devhost".into()
+}
+
+/// Registers all `paca` functions.
+pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    l.func_wrap("paca", "log", |mut c: C<'_>, level: i32, p: i64, n: i64| {
+        let Some(msg) = read(&mut c, p, n) else { return };
+        let msg = String::from_utf8_lossy(&msg).into_owned();
+        let level = match level {
+            0 => "debug",
+            1 => "info",
+            2 => "warn",
+            _ => "error",
+        };
+        let plugin = c.data().env.plugin_id.clone();
+        tracing::info!(plugin, level, "{msg}");
+        c.data().env.events.record_log(LogLine { level, message: msg });
+    })?;
+
+    l.func_wrap("paca", "config_get", |mut c: C<'_>, kp: i64, kl: i64, vpp: i64, vlp: i64| {
+        let Some(key) = read(&mut c, kp, kl) else { return };
+        let key = String::from_utf8_lossy(&key).into_owned();
+        let env = c.data().env.clone();
+        let value = if key.is_empty() || !env.allowed_config_keys.iter().any(|k| *k == key) {
+            String::new()
+        } else {
+            env.config.get(&key).cloned().unwrap_or_default()
+        };
+        if value.is_empty() {
+            write_u32(&mut c, vpp, 0);
+            write_u32(&mut c, vlp, 0);
+        } else {
+            write_pair(&mut c, vpp, vlp, value.as_bytes());
+        }
+    })?;
+
+    l.func_wrap(
+        "paca",
+        "db_query2",
+        |mut c: C<'_>, sp: i64, sl: i64, pp: i64, pl: i64, rpp: i64, rlp: i64, epp: i64, elp: i64| {
+            let Some(sql) = read(&mut c, sp, sl) else { return };
+            let Some(params) = read(&mut c, pp, pl) else { return };
+            let env = c.data().env.clone();
+            let dl = deadline(&c);
+            let res = match &env.db {
+                Some(pool) => block_on(&c, crate::db::query(pool, &env.schema, &sql, &params, dl)),
+                None => Err(format!("paca.db_query: {}", no_db())),
+            };
+            match res {
+                Ok(json) => {
+                    write_pair(&mut c, rpp, rlp, json.as_bytes());
+                    write_u32(&mut c, epp, 0);
+                    write_u32(&mut c, elp, 0);
+                }
+                Err(e) => {
+                    write_u32(&mut c, rpp, 0);
+                    write_u32(&mut c, rlp, 0);
+                    write_pair(&mut c, epp, elp, e.as_bytes());
+                }
+            }
+        },
+    )?;
+
+    l.func_wrap(
+        "paca",
+        "db_query",
+        |mut c: C<'_>, sp: i64, sl: i64, pp: i64, pl: i64, rpp: i64, rlp: i64| {
+            let Some(sql) = read(&mut c, sp, sl) else { return };
+            let Some(params) = read(&mut c, pp, pl) else { return };
+            let env = c.data().env.clone();
+            let dl = deadline(&c);
+            let Some(pool) = &env.db else { return };
+            // legacy: on error nothing is written
+            if let Ok(json) = block_on(&c, crate::db::query(pool, &env.schema, &sql, &params, dl)) {
+                write_pair(&mut c, rpp, rlp, json.as_bytes());
+            }
+        },
+    )?;
+
+    l.func_wrap(
+        "paca",
+        "db_exec",
+        |mut c: C<'_>, sp: i64, sl: i64, pp: i64, pl: i64, rowsp: i64, epp: i64, elp: i64| {
+            let Some(sql) = read(&mut c, sp, sl) else { return };
+            let Some(params) = read(&mut c, pp, pl) else { return };
+            let env = c.data().env.clone();
+            let dl = deadline(&c);
+            let res = match &env.db {
+                Some(pool) => block_on(&c, crate::db::exec(pool, &env.schema, &sql, &params, dl)),
+                None => Err(format!("paca.db_exec: {}", no_db())),
+            };
+            match res {
+                Ok(n) => {
+                    write_u64(&mut c, rowsp, n);
+                    write_u32(&mut c, epp, 0);
+                    write_u32(&mut c, elp, 0);
+                }
+                Err(e) => {
+                    write_u64(&mut c, rowsp, 0);
+                    write_pair(&mut c, epp, elp, e.as_bytes());
+                }
+            }
+        },
+    )?;
+
+    l.func_wrap("paca", "storage_get", |mut c: C<'_>, kp: i64, kl: i64, vpp: i64, vlp: i64| {
+        let Some(key) = read(&mut c, kp, kl) else { return };
+        let key = String::from_utf8_lossy(&key).into_owned();
+        let env = c.data().env.clone();
+        let Some(pool) = &env.db else { return };
+        let sql = format!("SELECT value FROM {}.plugin_kv WHERE key = $1", env.schema);
+        let r: Result<Option<(String,)>, _> =
+            block_on(&c, sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(pool));
+        match r {
+            Ok(Some((v,))) => write_pair(&mut c, vpp, vlp, v.as_bytes()),
+            Ok(None) => {
+                write_u32(&mut c, vpp, 0);
+                write_u32(&mut c, vlp, 0);
+            }
+            Err(_) => {} // other DB error: nothing written
+        }
+    })?;
+
+    l.func_wrap("paca", "storage_set", |mut c: C<'_>, kp: i64, kl: i64, vp: i64, vl: i64| -> i32 {
+        let (Some(key), Some(val)) = (read(&mut c, kp, kl), read(&mut c, vp, vl)) else { return 0 };
+        let env = c.data().env.clone();
+        let Some(pool) = &env.db else { return 0 };
+        let sql = format!(
+            "INSERT INTO {}.plugin_kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            env.schema
+        );
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(String::from_utf8_lossy(&key).into_owned())
+            .bind(String::from_utf8_lossy(&val).into_owned());
+        block_on(&c, q.execute(pool)).is_ok() as i32
+    })?;
+
+    l.func_wrap("paca", "storage_delete", |mut c: C<'_>, kp: i64, kl: i64| -> i32 {
+        let Some(key) = read(&mut c, kp, kl) else { return 0 };
+        let env = c.data().env.clone();
+        let Some(pool) = &env.db else { return 0 };
+        let sql = format!("DELETE FROM {}.plugin_kv WHERE key = $1", env.schema);
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(String::from_utf8_lossy(&key).into_owned());
+        block_on(&c, q.execute(pool)).is_ok() as i32
+    })?;
+
+    // cache_* (in-memory stand-in for Valkey, same key prefix)
+    fn cache_key(c: &C<'_>, key: &[u8]) -> String {
+        let name = &c.data().env.plugin_id;
+        format!("plugin:{}:{}:{}", name.len(), name, String::from_utf8_lossy(key))
+    }
+    l.func_wrap("paca", "cache_get", |mut c: C<'_>, kp: i64, kl: i64, vpp: i64, vlp: i64| {
+        let key = read(&mut c, kp, kl).unwrap_or_default();
+        let val = if key.is_empty() {
+            None
+        } else {
+            let k = cache_key(&c, &key);
+            let env = c.data().env.clone();
+            let mut cache = env.cache.lock().unwrap_or_else(|p| p.into_inner());
+            match cache.get(&k) {
+                Some((_, Some(exp))) if *exp <= Instant::now() => {
+                    cache.remove(&k);
+                    None
+                }
+                Some((v, _)) => Some(v.clone()),
+                None => None,
+            }
+        };
+        match val {
+            Some(v) => write_pair(&mut c, vpp, vlp, v.as_bytes()),
+            None => {
+                write_u32(&mut c, vpp, 0);
+                write_u32(&mut c, vlp, 0);
+            }
+        }
+    })?;
+    l.func_wrap(
+        "paca",
+        "cache_set",
+        |mut c: C<'_>, kp: i64, kl: i64, vp: i64, vl: i64, ttl: i32| -> i32 {
+            let (Some(key), Some(val)) = (read(&mut c, kp, kl), read(&mut c, vp, vl)) else { return 0 };
+            if key.is_empty() || ttl < 0 {
+                return 0;
+            }
+            let k = cache_key(&c, &key);
+            let exp = (ttl > 0).then(|| Instant::now() + Duration::from_secs(ttl as u64));
+            let env = c.data().env.clone();
+            env.cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(k, (String::from_utf8_lossy(&val).into_owned(), exp));
+            1
+        },
+    )?;
+    l.func_wrap("paca", "cache_delete", |mut c: C<'_>, kp: i64, kl: i64| -> i32 {
+        let Some(key) = read(&mut c, kp, kl) else { return 0 };
+        if key.is_empty() {
+            return 0;
+        }
+        let k = cache_key(&c, &key);
+        let env = c.data().env.clone();
+        env.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
+        1
+    })?;
+
+    l.func_wrap("paca", "permission_check", |mut c: C<'_>, ap: i64, al: i64| -> i32 {
+        let Some(action) = read(&mut c, ap, al) else { return 0 };
+        let action = String::from_utf8_lossy(&action).into_owned();
+        match &c.data().request {
+            Some(r) => r.actions.iter().any(|a| a == "*" || *a == action) as i32,
+            None => 0,
+        }
+    })?;
+
+    l.func_wrap("paca", "http_request_body", |mut c: C<'_>| -> (i64, i64) {
+        let Some(r) = c.data().request.clone() else { return (0, 0) };
+        let (p, l) = write_out(&mut c, &r.body);
+        (p as i64, l as i64)
+    })?;
+    l.func_wrap("paca", "http_request_headers", |mut c: C<'_>| -> (i64, i64) {
+        let Some(r) = c.data().request.clone() else { return (0, 0) };
+        let json = serde_json::to_vec(&r.headers).unwrap_or_default();
+        let (p, l) = write_out(&mut c, &json);
+        (p as i64, l as i64)
+    })?;
+    l.func_wrap("paca", "http_caller_identity", |mut c: C<'_>| -> (i64, i64) {
+        let Some(r) = c.data().request.clone() else { return (0, 0) };
+        let json = json!({"caller_id": r.caller_id, "user_id": r.user_id, "caller_role": r.caller_role, "project_id": r.project_id});
+        let (p, l) = write_out(&mut c, json.to_string().as_bytes());
+        (p as i64, l as i64)
+    })?;
+    l.func_wrap("paca", "http_respond", |_c: C<'_>, _status: i32, _p: i64, _l: i64| {})?;
+
+    l.func_wrap("paca", "event_emit", |mut c: C<'_>, tp: i64, tl: i64, pp: i64, pl: i64| -> i32 {
+        let (Some(topic), Some(payload)) = (read(&mut c, tp, tl), read(&mut c, pp, pl)) else { return 0 };
+        let payload = serde_json::from_slice::<Value>(&payload).unwrap_or_else(|_| json!({}));
+        let env = c.data().env.clone();
+        env.events.record_emit(EmittedEvent {
+            topic: String::from_utf8_lossy(&topic).into_owned(),
+            source: env.plugin_id.clone(),
+            payload,
+        });
+        1
+    })?;
+    l.func_wrap("paca", "event_subscribe", |_c: C<'_>, _p: i64, _l: i64| -> i32 { 1 })?;
+
+    l.func_wrap("paca", "activity_record", |mut c: C<'_>, pp: i64, pl: i64| -> i32 {
+        let Some(payload) = read(&mut c, pp, pl) else { return 0 };
+        let Some(req) = c.data().request.clone() else { return 0 };
+        let env = c.data().env.clone();
+        let Ok(input) = serde_json::from_slice::<Value>(&payload) else { return 0 };
+        let task_id = input.get("task_id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let activity_type =
+            input.get("activity_type").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let content = input.get("content").cloned().unwrap_or(Value::Null).to_string();
+        if req.project_id.is_empty() || req.user_id.is_empty() || activity_type.is_empty() {
+            return 0;
+        }
+        let Some(pool) = &env.db else { return 0 };
+        let found: Result<Option<(String, String)>, _> = block_on(
+            &c,
+            sqlx::query_as(
+                "SELECT gen_random_uuid()::text, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') \
+                 FROM public.tasks WHERE id::text = $1 AND project_id::text = $2 AND deleted_at IS NULL",
+            )
+            .bind(&task_id)
+            .bind(&req.project_id)
+            .fetch_optional(pool),
+        );
+        let Ok(Some((id, now))) = found else { return 0 };
+        env.events.record_activity(json!({
+            "id": id, "task_id": task_id, "project_id": req.project_id,
+            "activity_type": activity_type, "content": content,
+            "created_at": now, "updated_at": now, "actor_id": req.user_id,
+        }));
+        1
+    })?;
+
+    l.func_wrap("paca", "fetch", |mut c: C<'_>, rp: i64, rl: i64, opp: i64, olp: i64| {
+        let out = match read(&mut c, rp, rl) {
+            Some(req) => {
+                let env = c.data().env.clone();
+                let dl = deadline(&c);
+                block_on(&c, env.fetch.perform(&req, dl))
+            }
+            None => crate::fetch::error_json("fetch: invalid request"),
+        };
+        write_pair(&mut c, opp, olp, out.as_bytes());
+    })?;
+
+    l.func_wrap("paca", "settings_get", |mut c: C<'_>, rpp: i64, rlp: i64| {
+        let json = json!({"logo_url": "", "brand_name": "Paca", "primary_color_light": "", "primary_color_dark": ""});
+        write_pair(&mut c, rpp, rlp, json.to_string().as_bytes());
+    })?;
+
+    fn gated(c: &C<'_>, perm: &str) -> bool {
+        c.data().env.permissions.iter().any(|p| p == perm)
+    }
+    l.func_wrap("paca", "send_email", |mut c: C<'_>, rp: i64, rl: i64, opp: i64, olp: i64| {
+        let req = read(&mut c, rp, rl).unwrap_or_default();
+        let out = if !gated(&c, "email.send") {
+            json!({"error": "plugin lacks the email.send permission"})
+        } else {
+            let env = c.data().env.clone();
+            let payload = serde_json::from_slice::<Value>(&req).unwrap_or(Value::Null);
+            env.events.record_emit(EmittedEvent {
+                topic: "devhost.email".into(),
+                source: env.plugin_id.clone(),
+                payload,
+            });
+            json!({"error": ""})
+        };
+        write_pair(&mut c, opp, olp, out.to_string().as_bytes());
+    })?;
+    l.func_wrap(
+        "paca",
+        "password_set_token_issue",
+        |mut c: C<'_>, _rp: i64, _rl: i64, opp: i64, olp: i64| {
+            let out = if !gated(&c, "users.password_set_token.issue") {
+                json!({"error": "plugin lacks the users.password_set_token.issue permission"})
+            } else {
+                json!({"error": "password set tokens are not supported by devhost"})
+            };
+            write_pair(&mut c, opp, olp, out.to_string().as_bytes());
+        },
+    )?;
+
+    // Core read-only functions (multi-value results).
+    fn core(c: &mut C<'_>, p: i64, l: i64, which: &'static str) -> (i64, i64) {
+        let arg = read(c, p, l).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let env = c.data().env.clone();
+        let out = match &env.db {
+            None => json!({"error": no_db()}),
+            Some(pool) => block_on(c, crate::seed::core_read(pool, which, &arg))
+                .unwrap_or_else(|e| json!({"error": e})),
+        };
+        let (p, l) = write_out(c, out.to_string().as_bytes());
+        (p as i64, l as i64)
+    }
+    l.func_wrap("paca", "tasks_list", |mut c: C<'_>, p: i64, n: i64| core(&mut c, p, n, "tasks_list"))?;
+    l.func_wrap("paca", "task_get", |mut c: C<'_>, p: i64, n: i64| core(&mut c, p, n, "task_get"))?;
+    l.func_wrap("paca", "project_get", |mut c: C<'_>, p: i64, n: i64| core(&mut c, p, n, "project_get"))?;
+    l.func_wrap("paca", "members_list", |mut c: C<'_>, p: i64, n: i64| core(&mut c, p, n, "members_list"))?;
+    Ok(())
+}
