@@ -1,1 +1,109 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's task runner (codegen, build, test, dev).
+//!
+//! Every step says what it is doing; every external tool it needs is checked first and, where it
+//! can be, installed (npm packages via `npm ci`, the wasm target via rustup, Debian packages via
+//! apt when running as root).
+
+mod codegen;
+mod dev;
+mod tools;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  codegen [--check] [--skip-ts]  regenerate every file derived from spec/openapi.yaml and
+                                 migrations/*.sql; --check lists stale files and fails instead
+  build                          build the release github.wasm (wasm32-wasip1)
+  test                           run every check and test (what CI runs)
+  dev [--github-api URL]         run the plugin in the local Paca-compatible host
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("codegen") => codegen::run(&args[1..]),
+        Some("build") => tools::build_wasm().map(|path| println!("built {}", path.display())),
+        Some("test") => test(&args[1..]),
+        Some("dev") => dev::run(&args[1..]),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root (xtask lives in `<root>/xtask`).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+        .to_path_buf()
+}
+
+/// `cargo xtask test`: everything CI runs, in the order that fails fastest.
+fn test(args: &[String]) -> Result {
+    if let Some(a) = args.first() {
+        return Err(format!("`test` takes no arguments (got `{a}`)"));
+    }
+    let root = root();
+    tools::step("Checking tools");
+    tools::ensure_wasm_target()?;
+    tools::ensure_postgres()?;
+    tools::ensure_npm_packages(&root.join("frontend"))?;
+
+    tools::step("Checking generated files (cargo xtask codegen --check)");
+    codegen::check(false)?;
+
+    tools::step("Formatting (cargo fmt --check)");
+    tools::cargo(&["fmt", "--all", "--check"])?;
+
+    tools::step("Lints (cargo clippy -D warnings), native and wasm32-wasip1");
+    tools::cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    tools::cargo(&[
+        "clippy",
+        "-p",
+        "paca-github",
+        "--target",
+        "wasm32-wasip1",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+
+    let wasm = tools::build_wasm()?;
+
+    tools::step("Type-checking the frontend (tsc --noEmit)");
+    tools::npm(&root.join("frontend"), &["run", "typecheck"])?;
+
+    tools::step("Running every Rust test (unit, snapshot, host and end-to-end)");
+    tools::cargo_with_env(
+        &["test", "--workspace", "--locked"],
+        &[("PACA_GITHUB_WASM", wasm.to_string_lossy().as_ref())],
+    )?;
+
+    println!("\nxtask test: all steps passed");
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! Running external tools, and installing the ones a fresh machine lacks.
+
+use crate::{Result, root};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The release wasm must stay small: every Paca API replica loads it.
+pub const WASM_SIZE_LIMIT: u64 = 600 * 1024;
+
+pub fn step(what: &str) {
+    println!("\n==> {what}");
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Runs a command with inherited stdio; a non-zero exit is an error naming the command.
+pub fn run(cmd: &mut Command) -> Result {
+    println!("$ {}", describe(cmd));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start `{}`: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(cmd)))
+    }
+}
+
+pub fn cargo(args: &[&str]) -> Result {
+    cargo_with_env(args, &[])
+}
+
+pub fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(args).current_dir(root());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run(&mut cmd)
+}
+
+pub fn npm(dir: &Path, args: &[&str]) -> Result {
+    ensure_node()?;
+    run(Command::new("npm").args(args).current_dir(dir))
+}
+
+fn on_path(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+/// Installs Debian packages when running as root; otherwise says exactly what to run.
+fn apt_install(packages: &[&str], why: &str) -> Result {
+    if !is_root() || !on_path("apt-get") {
+        return Err(format!(
+            "{why}: install it with `sudo apt-get install -y {}`",
+            packages.join(" ")
+        ));
+    }
+    println!("{why}: installing {} with apt-get", packages.join(" "));
+    run(Command::new("apt-get")
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+pub fn ensure_node() -> Result {
+    if on_path("node") && on_path("npm") {
+        return Ok(());
+    }
+    apt_install(
+        &["nodejs", "npm"],
+        "Node.js and npm are needed for the frontend and MCP bundle",
+    )
+}
+
+pub fn ensure_wasm_target() -> Result {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("rustup is needed to add the wasm32-wasip1 target: {e}"))?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == "wasm32-wasip1")
+    {
+        println!("wasm32-wasip1 target: installed");
+        return Ok(());
+    }
+    run(Command::new("rustup")
+        .args(["target", "add", "wasm32-wasip1"])
+        .current_dir(root()))
+}
+
+/// PostgreSQL server binaries for the tests' ephemeral clusters (`initdb`, `pg_ctl`).
+pub fn ensure_postgres() -> Result {
+    if postgres_bin_dir().is_some() {
+        println!("PostgreSQL server binaries: found");
+        return Ok(());
+    }
+    apt_install(
+        &["postgresql"],
+        "PostgreSQL server binaries (initdb, pg_ctl) are needed by the tests",
+    )?;
+    postgres_bin_dir()
+        .map(|_| ())
+        .ok_or_else(|| "initdb is still missing after installing postgresql".into())
+}
+
+fn postgres_bin_dir() -> Option<PathBuf> {
+    if on_path("initdb") && on_path("pg_ctl") {
+        return Some(PathBuf::new());
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|d| d.join("initdb").exists())
+        .collect();
+    dirs.sort();
+    dirs.pop()
+}
+
+/// `npm ci` when `node_modules` is missing or older than the lockfile (always on CI).
+pub fn ensure_npm_packages(dir: &Path) -> Result {
+    ensure_node()?;
+    let marker = dir.join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let stale = match (std::fs::metadata(&marker), std::fs::metadata(&lock)) {
+        (Ok(m), Ok(l)) => match (m.modified(), l.modified()) {
+            (Ok(m), Ok(l)) => m < l,
+            _ => true,
+        },
+        _ => true,
+    };
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    if stale || ci {
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir))
+    } else {
+        println!("npm packages in {}: up to date", dir.display());
+        Ok(())
+    }
+}
+
+/// Builds the release `github.wasm` and enforces the size budget.
+pub fn build_wasm() -> Result<PathBuf> {
+    step("Building github.wasm (release, wasm32-wasip1)");
+    ensure_wasm_target()?;
+    cargo(&[
+        "build",
+        "-p",
+        "paca-github",
+        "--release",
+        "--target",
+        "wasm32-wasip1",
+        "--locked",
+    ])?;
+    let path = root().join("target/wasm32-wasip1/release/github.wasm");
+    let size = std::fs::metadata(&path)
+        .map_err(|e| format!("{} is missing after the build: {e}", path.display()))?
+        .len();
+    println!(
+        "github.wasm: {} KiB (limit {} KiB)",
+        size / 1024,
+        WASM_SIZE_LIMIT / 1024
+    );
+    if size > WASM_SIZE_LIMIT {
+        return Err(format!(
+            "github.wasm is {size} bytes, over the {WASM_SIZE_LIMIT}-byte budget"
+        ));
+    }
+    Ok(path)
+}
