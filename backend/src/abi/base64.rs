@@ -55,7 +55,7 @@ fn value(c: u8) -> Option<u32> {
 /// Strict decode: length a multiple of 4, padding only at the end, unused bits zero.
 pub fn decode(input: &str) -> Result<Vec<u8>, DecodeError> {
     let s = input.as_bytes();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return Err(DecodeError("length is not a multiple of 4"));
     }
     let mut out = Vec::with_capacity(s.len() / 4 * 3);

@@ -1,0 +1,118 @@
+//! The subset of GitHub's REST objects the plugin reads. Unknown fields are ignored.
+
+use serde::{Deserialize, Serialize};
+
+/// A page of a list endpoint, with the next page number from the `Link` header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_page: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub login: String,
+    #[serde(default)]
+    pub id: i64,
+}
+
+/// `GET /user`, plus the token's classic scopes (`X-OAuth-Scopes`) when GitHub sends them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub login: String,
+    pub id: i64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+    /// `None` when the header is absent (fine-grained tokens).
+    #[serde(skip)]
+    pub scopes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repo {
+    pub id: i64,
+    pub name: String,
+    pub full_name: String,
+    pub owner: Account,
+    #[serde(default)]
+    pub default_branch: String,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub html_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Org {
+    pub login: String,
+    pub id: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookConfig {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hook {
+    pub id: i64,
+    #[serde(default)]
+    pub active: bool,
+    #[serde(default)]
+    pub events: Vec<String>,
+    #[serde(default)]
+    pub config: HookConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitRef {
+    #[serde(rename = "ref")]
+    pub ref_name: String,
+    pub sha: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub id: i64,
+    pub number: i64,
+    pub title: String,
+    /// `open` or `closed` (GitHub never says `merged` here; see `merged`).
+    pub state: String,
+    #[serde(default)]
+    pub merged: bool,
+    #[serde(default)]
+    pub merged_at: Option<String>,
+    pub html_url: String,
+    pub head: GitRef,
+    pub base: GitRef,
+    /// `None` for deleted ("ghost") users.
+    #[serde(default)]
+    pub user: Option<Account>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+impl PullRequest {
+    /// `merged`, else GitHub's `state`.
+    pub fn effective_state(&self) -> &str {
+        if self.merged || self.merged_at.is_some() {
+            "merged"
+        } else {
+            &self.state
+        }
+    }
+}
+
+/// A created `refs/heads/…` reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedRef {
+    pub ref_name: String,
+    pub sha: String,
+}
