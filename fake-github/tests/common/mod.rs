@@ -124,3 +124,5 @@ pub async fn create_hook(gh: &FakeGithubHandle, url: &str, secret: &str) -> serd
     assert_eq!(resp.status(), 201);
     resp.json().await.unwrap()
 }
+
+pub const SECRET_FOR_CONTROL: &str = "control-secret";
