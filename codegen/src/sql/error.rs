@@ -10,7 +10,7 @@ pub struct SqlError {
     pub line: u64,
     /// First line of the offending statement, shortened.
     pub statement: String,
-    pub kind: SqlErrorKind,
+    pub kind: Box<SqlErrorKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

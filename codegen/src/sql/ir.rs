@@ -76,8 +76,9 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// Number of CHECK constraints (their bodies are not modelled).
     pub checks: usize,
-    /// File that created the table.
+    /// File that created the table, and the line of its CREATE TABLE.
     pub created_in: String,
+    pub created_line: u64,
 }
 
 impl Table {

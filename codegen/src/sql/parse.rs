@@ -3,13 +3,16 @@
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, CreateIndex, CreateTable,
     DataType, Expr, ForeignKeyConstraint, Ident, IndexColumn, ObjectName, ObjectNamePart,
-    ObjectType, Statement, TableConstraint, TimezoneInfo,
+    ObjectType, Spanned, Statement, TableConstraint, TimezoneInfo,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
+use heck::ToUpperCamelCase;
+
+use super::emit::FIXED_ITEMS;
 use super::error::{SqlError, SqlErrorKind};
 use super::ir::{Column, ColumnType, ForeignKey, Index, Schema, Table};
 
@@ -84,11 +87,16 @@ struct Cx<'a> {
 
 impl Cx<'_> {
     fn err(&self, kind: SqlErrorKind) -> SqlError {
+        self.err_at(0, kind)
+    }
+
+    /// An error at a more precise line inside the statement (0: the statement's first line).
+    fn err_at(&self, line: u64, kind: SqlErrorKind) -> SqlError {
         SqlError {
             file: self.file.to_string(),
-            line: self.line,
+            line: if line == 0 { self.line } else { line },
             statement: self.excerpt.to_string(),
-            kind,
+            kind: Box::new(kind),
         }
     }
 }
@@ -124,7 +132,7 @@ pub(crate) fn split(file: &str, sql: &str) -> Result<Vec<RawStatement>, SqlError
                 file: file.to_string(),
                 line,
                 statement: excerpt_of(sql, line),
-                kind: SqlErrorKind::Parse(e.message.clone()),
+                kind: Box::new(SqlErrorKind::Parse(e.message.clone())),
             }
         })?;
     let mut out = Vec::new();
@@ -180,17 +188,19 @@ fn apply(schema: &mut Schema, cx: &Cx<'_>, tokens: Vec<TokenWithSpan>) -> Result
 }
 
 fn check_do_block(cx: &Cx<'_>, words: &[&Token]) -> Result<(), SqlError> {
-    let body_ok = matches!(words.get(1), Some(Token::DollarQuotedString(_)));
-    let rest_ok = match &words[2.min(words.len())..] {
-        [] => true,
-        [Token::Word(l), Token::Word(_)] => l.keyword == Keyword::LANGUAGE,
+    let is_language = |t: &Token| matches!(t, Token::Word(w) if w.keyword == Keyword::LANGUAGE);
+    let is_body = |t: &Token| matches!(t, Token::DollarQuotedString(_));
+    let ok = match &words[1..] {
+        [body] => is_body(body),
+        [body, lang, Token::Word(_)] => is_body(body) && is_language(lang),
+        [lang, Token::Word(_), body] => is_language(lang) && is_body(body),
         _ => false,
     };
-    if body_ok && rest_ok {
+    if ok {
         Ok(())
     } else {
         Err(cx.err(SqlErrorKind::Parse(
-            "expected `DO $$ … $$ [LANGUAGE name]`".to_string(),
+            "expected `DO [LANGUAGE name] $$ … $$ [LANGUAGE name]`".to_string(),
         )))
     }
 }
@@ -266,22 +276,25 @@ fn ident(cx: &Cx<'_>, id: &Ident) -> Result<String, SqlError> {
     } else {
         id.value.to_lowercase()
     };
-    check_name(cx, &name)?;
+    check_name(cx, id.span.start.line, &name)?;
     Ok(name)
 }
 
-fn check_name(cx: &Cx<'_>, name: &str) -> Result<(), SqlError> {
+fn check_name(cx: &Cx<'_>, line: u64, name: &str) -> Result<(), SqlError> {
     let mut chars = name.chars();
     let valid = matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_lowercase())
         && chars.all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit());
     if !valid {
-        return Err(cx.err(SqlErrorKind::InvalidIdentifier(name.to_string())));
+        return Err(cx.err_at(line, SqlErrorKind::InvalidIdentifier(name.to_string())));
     }
     if let Some(prefix) = FORBIDDEN_PREFIXES.iter().find(|p| name.starts_with(**p)) {
-        return Err(cx.err(SqlErrorKind::ForbiddenIdentifier {
-            ident: name.to_string(),
-            prefix,
-        }));
+        return Err(cx.err_at(
+            line,
+            SqlErrorKind::ForbiddenIdentifier {
+                ident: name.to_string(),
+                prefix,
+            },
+        ));
     }
     Ok(())
 }
@@ -290,11 +303,20 @@ fn check_name(cx: &Cx<'_>, name: &str) -> Result<(), SqlError> {
 fn object_name(cx: &Cx<'_>, name: &ObjectName) -> Result<String, SqlError> {
     match name.0.as_slice() {
         [ObjectNamePart::Identifier(id)] => ident(cx, id),
-        _ => Err(cx.err(SqlErrorKind::InvalidIdentifier(name.to_string()))),
+        _ => Err(cx.err_at(
+            name.span().start.line,
+            SqlErrorKind::InvalidIdentifier(name.to_string()),
+        )),
     }
 }
 
-fn map_type(cx: &Cx<'_>, table: &str, column: &str, dt: &DataType) -> Result<ColumnType, SqlError> {
+fn map_type(
+    cx: &Cx<'_>,
+    line: u64,
+    table: &str,
+    column: &str,
+    dt: &DataType,
+) -> Result<ColumnType, SqlError> {
     let ty = match dt {
         DataType::Uuid => ColumnType::Uuid,
         DataType::Text | DataType::Varchar(_) | DataType::CharacterVarying(_) => ColumnType::Text,
@@ -313,11 +335,14 @@ fn map_type(cx: &Cx<'_>, table: &str, column: &str, dt: &DataType) -> Result<Col
             ColumnType::Double
         }
         other => {
-            return Err(cx.err(SqlErrorKind::UnsupportedType {
-                table: table.to_string(),
-                column: column.to_string(),
-                sql_type: other.to_string(),
-            }));
+            return Err(cx.err_at(
+                line,
+                SqlErrorKind::UnsupportedType {
+                    table: table.to_string(),
+                    column: column.to_string(),
+                    sql_type: other.to_string(),
+                },
+            ));
         }
     };
     Ok(ty)
@@ -338,7 +363,8 @@ fn column_def(
     def: &ColumnDef,
 ) -> Result<(Column, ColumnConstraints), SqlError> {
     let name = ident(cx, &def.name)?;
-    let ty = map_type(cx, table, &name, &def.data_type)?;
+    let line = def.name.span.start.line;
+    let ty = map_type(cx, line, table, &name, &def.data_type)?;
     let mut column = Column {
         name: name.clone(),
         ty,
@@ -489,6 +515,19 @@ fn add_column(
     cons: ColumnConstraints,
 ) -> Result<(), SqlError> {
     let name = column.name.clone();
+    let variant = name.to_upper_camel_case();
+    let taken = variant == "Table"
+        || table
+            .columns
+            .iter()
+            .any(|c| c.name.to_upper_camel_case() == variant);
+    if taken || variant.is_empty() || matches!(name.as_str(), "self" | "super" | "crate" | "_") {
+        return Err(cx.err(SqlErrorKind::NameClash(format!(
+            "column `{}.{name}` would be the Rust name `{variant}` / `{name}`, which is \
+             already used or reserved",
+            table.name
+        ))));
+    }
     if cons.primary_key {
         if !table.primary_key.is_empty() {
             return Err(cx.err(SqlErrorKind::Unsupported(format!(
@@ -526,6 +565,20 @@ fn create_table(schema: &mut Schema, cx: &Cx<'_>, ct: CreateTable) -> Result<(),
     if schema.table(&name).is_some() {
         return Err(cx.err(SqlErrorKind::DuplicateTable(name)));
     }
+    let rust_name = name.to_upper_camel_case();
+    let row_name = format!("{rust_name}Row");
+    let mut taken: Vec<String> = FIXED_ITEMS.iter().map(|s| s.to_string()).collect();
+    for t in &schema.tables {
+        let n = t.name.to_upper_camel_case();
+        taken.push(format!("{n}Row"));
+        taken.push(n);
+    }
+    if let Some(used) = taken.iter().find(|t| **t == rust_name || **t == row_name) {
+        return Err(cx.err(SqlErrorKind::NameClash(format!(
+            "table `{name}` would generate `{rust_name}` and `{row_name}`, but `{used}` is \
+             already used"
+        ))));
+    }
     let mut table = Table {
         name: name.clone(),
         columns: Vec::new(),
@@ -534,14 +587,18 @@ fn create_table(schema: &mut Schema, cx: &Cx<'_>, ct: CreateTable) -> Result<(),
         foreign_keys: Vec::new(),
         checks: 0,
         created_in: cx.file.to_string(),
+        created_line: cx.line,
     };
     for def in &ct.columns {
         let (column, cons) = column_def(cx, &name, def)?;
         if table.column(&column.name).is_some() {
-            return Err(cx.err(SqlErrorKind::DuplicateColumn {
-                table: name,
-                column: column.name,
-            }));
+            return Err(cx.err_at(
+                def.name.span.start.line,
+                SqlErrorKind::DuplicateColumn {
+                    table: name,
+                    column: column.name,
+                },
+            ));
         }
         add_column(cx, &mut table, column, cons)?;
     }
