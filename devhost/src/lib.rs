@@ -19,3 +19,7 @@ pub mod runtime;
 pub mod seed;
 
 pub use runtime::{CallError, HostEnv, Limits, Plugin, RequestCtx};
+pub mod server;
+
+pub use seed::{Identity, Seed, dev_identities};
+pub use server::{DevHost, DevHostConfig};
