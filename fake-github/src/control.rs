@@ -101,6 +101,26 @@ impl Control {
         Ok(Outcome { value, deliveries })
     }
 
+    /// Waits until every delivery caused by a REST call (sent after the response, as GitHub
+    /// does) has been answered and logged.
+    pub async fn settle(&self) {
+        loop {
+            let pending = std::mem::take(
+                &mut *self
+                    .shared
+                    .background
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()),
+            );
+            if pending.is_empty() {
+                return;
+            }
+            for task in pending {
+                let _ = task.await;
+            }
+        }
+    }
+
     /// Send planned deliveries one after the other and log each outcome.
     pub(crate) async fn send(&self, out: Vec<Outgoing>) -> Vec<Delivery> {
         let mut done = Vec::with_capacity(out.len());

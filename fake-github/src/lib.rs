@@ -43,6 +43,9 @@ pub(crate) struct Shared {
     pub state: Mutex<State>,
     pub base_url: String,
     pub client: reqwest::Client,
+    /// Deliveries caused by REST calls, sent after the response like GitHub does (a client
+    /// that is itself the webhook receiver must not wait on its own delivery).
+    pub background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Shared {
@@ -72,6 +75,7 @@ impl FakeGithub {
             state: Mutex::new(State::default()),
             base_url: format!("http://{local}"),
             client: delivery::client(),
+            background: Mutex::new(Vec::new()),
         });
         let router = rest::router(shared.clone()).merge(control_http::router(shared.clone()));
         let task = tokio::spawn(serve(listener, router));

@@ -226,7 +226,9 @@ fn parse_body(body: &Bytes) -> Result<Value, Error> {
         .ok_or_else(|| Error::new(400, "Problems parsing JSON"))
 }
 
-/// Run an action under the lock and send its deliveries before answering.
+/// Run an action under the lock, answer, and send its deliveries in the background: GitHub
+/// delivers asynchronously, and the caller may be the very host that receives the webhook.
+/// `Control::settle` waits for them.
 async fn act<T>(
     shared: &S,
     f: impl FnOnce(&mut State, &Urls) -> Result<(T, Vec<crate::delivery::Outgoing>), Error>,
@@ -236,7 +238,17 @@ async fn act<T>(
         let html = st.html_base.clone();
         f(&mut st, &urls_of(shared, &html))?
     };
-    Control::new(shared.clone()).send(out).await;
+    if !out.is_empty() {
+        let control = Control::new(shared.clone());
+        let task = tokio::spawn(async move {
+            control.send(out).await;
+        });
+        shared
+            .background
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(task);
+    }
     Ok(value)
 }
 

@@ -25,7 +25,7 @@ async fn hook_create_list_delete_and_signed_ping() {
         "secret must not be echoed"
     );
 
-    // The ping was delivered before the create call returned.
+    // The ping was sent after the create call answered; create_hook settled it.
     let got = rx.received();
     assert_eq!(got.len(), 1);
     let ping = &got[0];
@@ -178,6 +178,7 @@ async fn branch_create_sends_push_created() {
     assert_eq!(created["ref"], "refs/heads/PROJ-7-thing");
     assert_eq!(created["object"]["sha"], sha.as_str());
 
+    gh.settle().await;
     let got = rx.received();
     assert_eq!(got.len(), 2, "ping + push");
     let push = &got[1];
@@ -436,6 +437,7 @@ async fn rest_pull_create_and_merge_send_deliveries() {
     assert_eq!(merge.status(), 200);
     let m: Value = merge.json().await.unwrap();
     assert_eq!(m["merged"], true);
+    gh.settle().await;
     let actions: Vec<String> = gh
         .deliveries_of("pull_request")
         .iter()

@@ -122,7 +122,10 @@ pub async fn create_hook(gh: &FakeGithubHandle, url: &str, secret: &str) -> serd
     .await
     .unwrap();
     assert_eq!(resp.status(), 201);
-    resp.json().await.unwrap()
+    let hook = resp.json().await.unwrap();
+    // The ping goes out after the response (as on GitHub); wait until it has been answered.
+    gh.settle().await;
+    hook
 }
 
 pub const SECRET_FOR_CONTROL: &str = "control-secret";
