@@ -14,7 +14,11 @@ pub fn canonical_header_key(key: &str) -> String {
     let mut upper = true;
     let mut out = String::with_capacity(b.len());
     for &c in b {
-        let c = if upper { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
+        let c = if upper {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        };
         out.push(c as char);
         upper = c == b'-';
     }

@@ -86,7 +86,11 @@ pub async fn query(
             .await
             .map_err(|e| pg_error_text(&e))?;
         let columns: Vec<String> = if let Some(first) = rows.first() {
-            first.columns().iter().map(|c| c.name().to_owned()).collect()
+            first
+                .columns()
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect()
         } else {
             // zero rows: the column list still comes from the statement description
             let stmt = (&mut *tx)
@@ -115,7 +119,11 @@ pub async fn query(
         obj.insert("columns".into(), Value::from(columns));
         obj.insert(
             "rows".into(),
-            if out_rows.is_empty() { Value::Null } else { Value::Array(out_rows) },
+            if out_rows.is_empty() {
+                Value::Null
+            } else {
+                Value::Array(out_rows)
+            },
         );
         Ok(Value::Object(obj).to_string())
     })
@@ -190,7 +198,7 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
 
 /// `2024-01-02 03:04:05.12+00` (ISO, UTC) → `2024-01-02T03:04:05.12Z` (Go RFC3339Nano).
 fn rfc3339(text: &str) -> String {
-    if !text.as_bytes().get(10).is_some_and(|c| *c == b' ') {
+    if text.as_bytes().get(10).is_none_or(|c| *c != b' ') {
         return text.into(); // infinity, BC dates…
     }
     let mut s = text.replacen(' ', "T", 1);
@@ -224,7 +232,10 @@ mod tests {
 
     #[test]
     fn schema_names() {
-        assert_eq!(schema_name("com.paca.github"), "plugin_data_com_paca_github");
+        assert_eq!(
+            schema_name("com.paca.github"),
+            "plugin_data_com_paca_github"
+        );
         assert_eq!(schema_name("Acme.My-Plugin"), "plugin_data_acme_my_plugin");
     }
 
@@ -239,9 +250,18 @@ mod tests {
             text_to_json("TIMESTAMPTZ", "2024-01-02 03:04:05.120+00"),
             json!("2024-01-02T03:04:05.12Z")
         );
-        assert_eq!(text_to_json("TIMESTAMPTZ", "2024-01-02 03:04:05+00"), json!("2024-01-02T03:04:05Z"));
-        assert_eq!(text_to_json("TIMESTAMP", "2024-01-02 03:04:05.000001"), json!("2024-01-02T03:04:05.000001Z"));
-        assert_eq!(text_to_json("DATE", "2024-01-02"), json!("2024-01-02T00:00:00Z"));
+        assert_eq!(
+            text_to_json("TIMESTAMPTZ", "2024-01-02 03:04:05+00"),
+            json!("2024-01-02T03:04:05Z")
+        );
+        assert_eq!(
+            text_to_json("TIMESTAMP", "2024-01-02 03:04:05.000001"),
+            json!("2024-01-02T03:04:05.000001Z")
+        );
+        assert_eq!(
+            text_to_json("DATE", "2024-01-02"),
+            json!("2024-01-02T00:00:00Z")
+        );
         assert_eq!(text_to_json("BYTEA", "\\x0102ff"), json!("AQL/"));
     }
 }

@@ -59,7 +59,10 @@ struct FetchOk {
 
 /// The failure JSON `{"status":0,"error":"…"}`.
 pub fn error_json(msg: &str) -> String {
-    format!("{{\"status\":0,\"error\":{}}}", serde_json::Value::from(msg))
+    format!(
+        "{{\"status\":0,\"error\":{}}}",
+        serde_json::Value::from(msg)
+    )
 }
 
 fn is_blocked_ip(ip: IpAddr) -> bool {
@@ -92,7 +95,10 @@ impl FetchPolicy {
             return Err(NOT_PERMITTED.into());
         }
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         if host.is_empty() {
             return Err(NOT_PERMITTED.into());
         }
@@ -109,12 +115,18 @@ impl FetchPolicy {
     /// Performs one fetch and returns the JSON the guest receives.
     pub async fn perform(&self, request: &[u8], deadline: Option<Instant>) -> String {
         match self.perform_inner(request, deadline).await {
-            Ok(ok) => serde_json::to_string(&ok).unwrap_or_else(|e| error_json(&format!("fetch: {e}"))),
+            Ok(ok) => {
+                serde_json::to_string(&ok).unwrap_or_else(|e| error_json(&format!("fetch: {e}")))
+            }
             Err(e) => error_json(&e),
         }
     }
 
-    async fn perform_inner(&self, request: &[u8], deadline: Option<Instant>) -> Result<FetchOk, String> {
+    async fn perform_inner(
+        &self,
+        request: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<FetchOk, String> {
         let req: FetchRequest =
             serde_json::from_slice(request).map_err(|e| format!("fetch: invalid request: {e}"))?;
         let raw_url = req.url.unwrap_or_default();
@@ -142,11 +154,16 @@ impl FetchPolicy {
             }
         };
         let method = req.method.unwrap_or_default().to_ascii_uppercase();
-        let method = if method.is_empty() { "GET".to_owned() } else { method };
+        let method = if method.is_empty() {
+            "GET".to_owned()
+        } else {
+            method
+        };
         if !METHODS.contains(&method.as_str()) {
             return Err("fetch: unsupported method".into());
         }
-        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| format!("fetch: {e}"))?;
+        let method =
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| format!("fetch: {e}"))?;
         let mut rb = self.client.request(method, &target);
         for (k, v) in req.headers.unwrap_or_default() {
             if DROPPED_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
@@ -167,7 +184,11 @@ impl FetchPolicy {
             rb = rb.timeout(d - now);
         }
         let resp = rb.send().await.map_err(|e| {
-            if e.is_timeout() { "fetch: context deadline exceeded".to_owned() } else { format!("fetch: {e}") }
+            if e.is_timeout() {
+                "fetch: context deadline exceeded".to_owned()
+            } else {
+                format!("fetch: {e}")
+            }
         })?;
         let status = resp.status().as_u16();
         let mut headers = BTreeMap::new();
@@ -180,11 +201,17 @@ impl FetchPolicy {
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| format!("fetch: {e}"))? {
             if body.len() + chunk.len() > MAX_RESPONSE_BODY {
-                return Err(format!("fetch: response body exceeds limit of {MAX_RESPONSE_BODY} bytes"));
+                return Err(format!(
+                    "fetch: response body exceeds limit of {MAX_RESPONSE_BODY} bytes"
+                ));
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(FetchOk { status, body: String::from_utf8_lossy(&body).into_owned(), headers })
+        Ok(FetchOk {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            headers,
+        })
     }
 }
 
@@ -194,24 +221,54 @@ mod tests {
 
     #[test]
     fn blocked_ranges() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.1.1", "::1", "fc00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.1.1",
+            "::1",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(is_blocked_ip(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["100.64.0.1", "198.18.0.1", "0.0.0.0", "140.82.112.6", "172.32.0.1"] {
+        for ip in [
+            "100.64.0.1",
+            "198.18.0.1",
+            "0.0.0.0",
+            "140.82.112.6",
+            "172.32.0.1",
+        ] {
             assert!(!is_blocked_ip(ip.parse().unwrap()), "{ip}");
         }
     }
 
     #[test]
     fn url_checks() {
-        let p = FetchPolicy { allowed_domains: vec!["api.github.com".into()], ..Default::default() };
+        let p = FetchPolicy {
+            allowed_domains: vec!["api.github.com".into()],
+            ..Default::default()
+        };
         let u = |s: &str| url::Url::parse(s).unwrap();
-        assert_eq!(p.check_url(&u("https://API.github.com:8443/x")).unwrap(), "api.github.com");
+        assert_eq!(
+            p.check_url(&u("https://API.github.com:8443/x")).unwrap(),
+            "api.github.com"
+        );
         assert!(p.check_url(&u("http://api.github.com/")).is_err());
         assert!(p.check_url(&u("https://sub.api.github.com/")).is_err());
         assert!(p.check_url(&u("https://github.com/")).is_err());
-        let star = FetchPolicy { allowed_domains: vec!["*".into()], ..Default::default() };
+        let star = FetchPolicy {
+            allowed_domains: vec!["*".into()],
+            ..Default::default()
+        };
         assert!(star.check_url(&u("https://anything.example/")).is_ok());
-        assert!(FetchPolicy::default().check_url(&u("https://api.github.com/")).is_err());
+        assert!(
+            FetchPolicy::default()
+                .check_url(&u("https://api.github.com/"))
+                .is_err()
+        );
     }
 }

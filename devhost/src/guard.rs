@@ -120,7 +120,11 @@ pub(crate) fn lex(sql: &str) -> Result<Vec<Token>, GuardError> {
                     Some(_) => i += 1,
                 }
             }
-            out.push(Token { tok: Tok::Str, start, end: i });
+            out.push(Token {
+                tok: Tok::Str,
+                start,
+                end: i,
+            });
             continue;
         }
         // '…' (also B'', X'', N'' after their prefix word: the prefix lexes as a word)
@@ -137,7 +141,11 @@ pub(crate) fn lex(sql: &str) -> Result<Vec<Token>, GuardError> {
                     Some(_) => i += 1,
                 }
             }
-            out.push(Token { tok: Tok::Str, start, end: i });
+            out.push(Token {
+                tok: Tok::Str,
+                start,
+                end: i,
+            });
             continue;
         }
         // "quoted identifier"
@@ -162,7 +170,11 @@ pub(crate) fn lex(sql: &str) -> Result<Vec<Token>, GuardError> {
                 }
             }
             let s = String::from_utf8_lossy(&ident).into_owned();
-            out.push(Token { tok: Tok::QuotedIdent(s), start, end: i });
+            out.push(Token {
+                tok: Tok::QuotedIdent(s),
+                start,
+                end: i,
+            });
             continue;
         }
         // $n placeholder or $tag$ dollar quote
@@ -174,7 +186,11 @@ pub(crate) fn lex(sql: &str) -> Result<Vec<Token>, GuardError> {
                     i += 1;
                 }
                 let n: usize = sql[ds..i].parse().unwrap_or(usize::MAX);
-                out.push(Token { tok: Tok::Param(n), start, end: i });
+                out.push(Token {
+                    tok: Tok::Param(n),
+                    start,
+                    end: i,
+                });
                 continue;
             }
             let mut j = i + 1;
@@ -189,14 +205,22 @@ pub(crate) fn lex(sql: &str) -> Result<Vec<Token>, GuardError> {
                 match sql[body_start..].find(tag) {
                     Some(pos) => {
                         i = body_start + pos + tag.len();
-                        out.push(Token { tok: Tok::Str, start, end: i });
+                        out.push(Token {
+                            tok: Tok::Str,
+                            start,
+                            end: i,
+                        });
                         continue;
                     }
                     None => return err("unterminated dollar-quoted string"),
                 }
             }
             i += 1;
-            out.push(Token { tok: Tok::Other, start, end: i });
+            out.push(Token {
+                tok: Tok::Other,
+                start,
+                end: i,
+            });
             continue;
         }
         if is_ident_start(c) || c.is_ascii_digit() {
@@ -306,7 +330,10 @@ pub fn check(sql: &str, mode: Mode) -> Result<Admitted, GuardError> {
         Tok::Word(w) => w.clone(),
         _ => String::new(),
     };
-    let has_word = |w: &str| toks.iter().any(|t| matches!(&t.tok, Tok::Word(x) if x == w));
+    let has_word = |w: &str| {
+        toks.iter()
+            .any(|t| matches!(&t.tok, Tok::Word(x) if x == w))
+    };
     match mode {
         Mode::Query => match verb.as_str() {
             "select" => {
@@ -380,7 +407,10 @@ fn referenced_tables(toks: &[Token]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         let Tok::Word(w) = &t.tok else { continue };
-        if !matches!(w.as_str(), "from" | "join" | "into" | "using" | "update" | "table") {
+        if !matches!(
+            w.as_str(),
+            "from" | "join" | "into" | "using" | "update" | "table"
+        ) {
             continue;
         }
         let mut j = i + 1;
@@ -525,14 +555,25 @@ mod tests {
     #[test]
     fn select_allowed_with_trailing_semicolon() {
         assert_eq!(q("SELECT 1;").unwrap().verb, "select");
-        assert_eq!(q("  select * from tasks where id = $2 and x = $1").unwrap().max_param, 2);
+        assert_eq!(
+            q("  select * from tasks where id = $2 and x = $1")
+                .unwrap()
+                .max_param,
+            2
+        );
     }
 
     #[test]
     fn multiple_statements_rejected() {
-        assert_eq!(msg(q("SELECT 1; SELECT 2")), "multiple statements are not allowed");
+        assert_eq!(
+            msg(q("SELECT 1; SELECT 2")),
+            "multiple statements are not allowed"
+        );
         assert_eq!(msg(q("SELECT 1;;")), "multiple statements are not allowed");
-        assert_eq!(msg(x("DELETE FROM a; DROP TABLE b")), "multiple statements are not allowed");
+        assert_eq!(
+            msg(x("DELETE FROM a; DROP TABLE b")),
+            "multiple statements are not allowed"
+        );
     }
 
     #[test]
@@ -545,7 +586,10 @@ mod tests {
 
     #[test]
     fn query_mode_rules() {
-        assert_eq!(msg(q("SELECT a INTO b FROM c")), "SELECT INTO is not allowed");
+        assert_eq!(
+            msg(q("SELECT a INTO b FROM c")),
+            "SELECT INTO is not allowed"
+        );
         q("SELECT 'into' FROM c").unwrap();
         q("INSERT INTO t (a) VALUES ($1) RETURNING id").unwrap();
         q("UPDATE t SET a = 1 RETURNING a").unwrap();
@@ -574,7 +618,11 @@ mod tests {
             "TRUNCATE t",
             "COMMIT",
         ] {
-            assert_eq!(msg(x(ddl)), "only INSERT, UPDATE, DELETE and WITH statements are allowed", "{ddl}");
+            assert_eq!(
+                msg(x(ddl)),
+                "only INSERT, UPDATE, DELETE and WITH statements are allowed",
+                "{ddl}"
+            );
         }
     }
 
@@ -599,11 +647,21 @@ mod tests {
         q("SELECT * FROM users").unwrap();
         q("SELECT * FROM public.project_members m JOIN users u ON u.id = m.user_id").unwrap();
         assert!(msg(x("INSERT INTO users (id) VALUES ($1)")).contains("users"));
-        assert!(msg(x("UPDATE public.project_members SET role_name = 'x'")).contains("project_members"));
+        assert!(
+            msg(x("UPDATE public.project_members SET role_name = 'x'")).contains("project_members")
+        );
         assert!(msg(x("DELETE FROM api_keys")).contains("api_keys"));
         assert!(msg(q("DELETE FROM t USING roles r WHERE true RETURNING 1")).contains("roles"));
-        assert!(msg(x("WITH a AS (SELECT 1) DELETE FROM password_set_tokens")).contains("password_set_tokens"));
-        assert!(msg(x("UPDATE tasks SET title = 'x' FROM a, role_attachments WHERE true")).contains("role_attachments"));
+        assert!(
+            msg(x("WITH a AS (SELECT 1) DELETE FROM password_set_tokens"))
+                .contains("password_set_tokens")
+        );
+        assert!(
+            msg(x(
+                "UPDATE tasks SET title = 'x' FROM a, role_attachments WHERE true"
+            ))
+            .contains("role_attachments")
+        );
         x("UPDATE public.tasks SET title = $1 WHERE id = $2").unwrap();
         x("INSERT INTO projects_links (a) VALUES (1)").unwrap();
     }
@@ -630,7 +688,10 @@ mod tests {
         params.extend((3..=10).map(|i| json!(i)));
         let out = bind_literals(sql, &params).unwrap();
         assert_eq!(out, "SELECT 'a''b'::uuid, '$1', '5' -- $3\n, '10'");
-        assert_eq!(bind_literals("SELECT $1", &[]).unwrap_err(), "expected 1 arguments, got 0");
+        assert_eq!(
+            bind_literals("SELECT $1", &[]).unwrap_err(),
+            "expected 1 arguments, got 0"
+        );
         assert_eq!(render_literal(&json!(null)).unwrap(), "NULL");
         assert_eq!(render_literal(&json!(1.5)).unwrap(), "'1.5'");
         assert_eq!(render_literal(&json!(true)).unwrap(), "'true'");

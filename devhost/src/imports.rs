@@ -73,7 +73,9 @@ fn no_db() -> String {
 /// Registers all `paca` functions.
 pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap("paca", "log", |mut c: C<'_>, level: i32, p: i64, n: i64| {
-        let Some(msg) = read(&mut c, p, n) else { return };
+        let Some(msg) = read(&mut c, p, n) else {
+            return;
+        };
         let msg = String::from_utf8_lossy(&msg).into_owned();
         let level = match level {
             0 => "debug",
@@ -83,32 +85,53 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         };
         let plugin = c.data().env.plugin_id.clone();
         tracing::info!(plugin, level, "{msg}");
-        c.data().env.events.record_log(LogLine { level, message: msg });
-    })?;
-
-    l.func_wrap("paca", "config_get", |mut c: C<'_>, kp: i64, kl: i64, vpp: i64, vlp: i64| {
-        let Some(key) = read(&mut c, kp, kl) else { return };
-        let key = String::from_utf8_lossy(&key).into_owned();
-        let env = c.data().env.clone();
-        let value = if key.is_empty() || !env.allowed_config_keys.iter().any(|k| *k == key) {
-            String::new()
-        } else {
-            env.config.get(&key).cloned().unwrap_or_default()
-        };
-        if value.is_empty() {
-            write_u32(&mut c, vpp, 0);
-            write_u32(&mut c, vlp, 0);
-        } else {
-            write_pair(&mut c, vpp, vlp, value.as_bytes());
-        }
+        c.data().env.events.record_log(LogLine {
+            level,
+            message: msg,
+        });
     })?;
 
     l.func_wrap(
         "paca",
+        "config_get",
+        |mut c: C<'_>, kp: i64, kl: i64, vpp: i64, vlp: i64| {
+            let Some(key) = read(&mut c, kp, kl) else {
+                return;
+            };
+            let key = String::from_utf8_lossy(&key).into_owned();
+            let env = c.data().env.clone();
+            let value = if key.is_empty() || !env.allowed_config_keys.contains(&key) {
+                String::new()
+            } else {
+                env.config.get(&key).cloned().unwrap_or_default()
+            };
+            if value.is_empty() {
+                write_u32(&mut c, vpp, 0);
+                write_u32(&mut c, vlp, 0);
+            } else {
+                write_pair(&mut c, vpp, vlp, value.as_bytes());
+            }
+        },
+    )?;
+
+    l.func_wrap(
+        "paca",
         "db_query2",
-        |mut c: C<'_>, sp: i64, sl: i64, pp: i64, pl: i64, rpp: i64, rlp: i64, epp: i64, elp: i64| {
-            let Some(sql) = read(&mut c, sp, sl) else { return };
-            let Some(params) = read(&mut c, pp, pl) else { return };
+        |mut c: C<'_>,
+         sp: i64,
+         sl: i64,
+         pp: i64,
+         pl: i64,
+         rpp: i64,
+         rlp: i64,
+         epp: i64,
+         elp: i64| {
+            let Some(sql) = read(&mut c, sp, sl) else {
+                return;
+            };
+            let Some(params) = read(&mut c, pp, pl) else {
+                return;
+            };
             let env = c.data().env.clone();
             let dl = deadline(&c);
             let res = match &env.db {
@@ -134,8 +157,12 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "paca",
         "db_query",
         |mut c: C<'_>, sp: i64, sl: i64, pp: i64, pl: i64, rpp: i64, rlp: i64| {
-            let Some(sql) = read(&mut c, sp, sl) else { return };
-            let Some(params) = read(&mut c, pp, pl) else { return };
+            let Some(sql) = read(&mut c, sp, sl) else {
+                return;
+            };
+            let Some(params) = read(&mut c, pp, pl) else {
+                return;
+            };
             let env = c.data().env.clone();
             let dl = deadline(&c);
             let Some(pool) = &env.db else { return };
@@ -150,8 +177,12 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "paca",
         "db_exec",
         |mut c: C<'_>, sp: i64, sl: i64, pp: i64, pl: i64, rowsp: i64, epp: i64, elp: i64| {
-            let Some(sql) = read(&mut c, sp, sl) else { return };
-            let Some(params) = read(&mut c, pp, pl) else { return };
+            let Some(sql) = read(&mut c, sp, sl) else {
+                return;
+            };
+            let Some(params) = read(&mut c, pp, pl) else {
+                return;
+            };
             let env = c.data().env.clone();
             let dl = deadline(&c);
             let res = match &env.db {
@@ -172,23 +203,33 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         },
     )?;
 
-    l.func_wrap("paca", "storage_get", |mut c: C<'_>, kp: i64, kl: i64, vpp: i64, vlp: i64| {
-        let Some(key) = read(&mut c, kp, kl) else { return };
-        let key = String::from_utf8_lossy(&key).into_owned();
-        let env = c.data().env.clone();
-        let Some(pool) = &env.db else { return };
-        let sql = format!("SELECT value FROM {}.plugin_kv WHERE key = $1", env.schema);
-        let r: Result<Option<(String,)>, _> =
-            block_on(&c, sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(pool));
-        match r {
-            Ok(Some((v,))) => write_pair(&mut c, vpp, vlp, v.as_bytes()),
-            Ok(None) => {
-                write_u32(&mut c, vpp, 0);
-                write_u32(&mut c, vlp, 0);
+    l.func_wrap(
+        "paca",
+        "storage_get",
+        |mut c: C<'_>, kp: i64, kl: i64, vpp: i64, vlp: i64| {
+            let Some(key) = read(&mut c, kp, kl) else {
+                return;
+            };
+            let key = String::from_utf8_lossy(&key).into_owned();
+            let env = c.data().env.clone();
+            let Some(pool) = &env.db else { return };
+            let sql = format!("SELECT value FROM {}.plugin_kv WHERE key = $1", env.schema);
+            let r: Result<Option<(String,)>, _> = block_on(
+                &c,
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(key)
+                    .fetch_optional(pool),
+            );
+            match r {
+                Ok(Some((v,))) => write_pair(&mut c, vpp, vlp, v.as_bytes()),
+                Ok(None) => {
+                    write_u32(&mut c, vpp, 0);
+                    write_u32(&mut c, vlp, 0);
+                }
+                Err(_) => {} // other DB error: nothing written
             }
-            Err(_) => {} // other DB error: nothing written
-        }
-    })?;
+        },
+    )?;
 
     l.func_wrap("paca", "storage_set", |mut c: C<'_>, kp: i64, kl: i64, vp: i64, vl: i64| -> i32 {
         let (Some(key), Some(val)) = (read(&mut c, kp, kl), read(&mut c, vp, vl)) else { return 0 };
@@ -204,50 +245,68 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         block_on(&c, q.execute(pool)).is_ok() as i32
     })?;
 
-    l.func_wrap("paca", "storage_delete", |mut c: C<'_>, kp: i64, kl: i64| -> i32 {
-        let Some(key) = read(&mut c, kp, kl) else { return 0 };
-        let env = c.data().env.clone();
-        let Some(pool) = &env.db else { return 0 };
-        let sql = format!("DELETE FROM {}.plugin_kv WHERE key = $1", env.schema);
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(String::from_utf8_lossy(&key).into_owned());
-        block_on(&c, q.execute(pool)).is_ok() as i32
-    })?;
+    l.func_wrap(
+        "paca",
+        "storage_delete",
+        |mut c: C<'_>, kp: i64, kl: i64| -> i32 {
+            let Some(key) = read(&mut c, kp, kl) else {
+                return 0;
+            };
+            let env = c.data().env.clone();
+            let Some(pool) = &env.db else { return 0 };
+            let sql = format!("DELETE FROM {}.plugin_kv WHERE key = $1", env.schema);
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(String::from_utf8_lossy(&key).into_owned());
+            block_on(&c, q.execute(pool)).is_ok() as i32
+        },
+    )?;
 
     // cache_* (in-memory stand-in for Valkey, same key prefix)
     fn cache_key(c: &C<'_>, key: &[u8]) -> String {
         let name = &c.data().env.plugin_id;
-        format!("plugin:{}:{}:{}", name.len(), name, String::from_utf8_lossy(key))
+        format!(
+            "plugin:{}:{}:{}",
+            name.len(),
+            name,
+            String::from_utf8_lossy(key)
+        )
     }
-    l.func_wrap("paca", "cache_get", |mut c: C<'_>, kp: i64, kl: i64, vpp: i64, vlp: i64| {
-        let key = read(&mut c, kp, kl).unwrap_or_default();
-        let val = if key.is_empty() {
-            None
-        } else {
-            let k = cache_key(&c, &key);
-            let env = c.data().env.clone();
-            let mut cache = env.cache.lock().unwrap_or_else(|p| p.into_inner());
-            match cache.get(&k) {
-                Some((_, Some(exp))) if *exp <= Instant::now() => {
-                    cache.remove(&k);
-                    None
+    l.func_wrap(
+        "paca",
+        "cache_get",
+        |mut c: C<'_>, kp: i64, kl: i64, vpp: i64, vlp: i64| {
+            let key = read(&mut c, kp, kl).unwrap_or_default();
+            let val = if key.is_empty() {
+                None
+            } else {
+                let k = cache_key(&c, &key);
+                let env = c.data().env.clone();
+                let mut cache = env.cache.lock().unwrap_or_else(|p| p.into_inner());
+                match cache.get(&k) {
+                    Some((_, Some(exp))) if *exp <= Instant::now() => {
+                        cache.remove(&k);
+                        None
+                    }
+                    Some((v, _)) => Some(v.clone()),
+                    None => None,
                 }
-                Some((v, _)) => Some(v.clone()),
-                None => None,
+            };
+            match val {
+                Some(v) => write_pair(&mut c, vpp, vlp, v.as_bytes()),
+                None => {
+                    write_u32(&mut c, vpp, 0);
+                    write_u32(&mut c, vlp, 0);
+                }
             }
-        };
-        match val {
-            Some(v) => write_pair(&mut c, vpp, vlp, v.as_bytes()),
-            None => {
-                write_u32(&mut c, vpp, 0);
-                write_u32(&mut c, vlp, 0);
-            }
-        }
-    })?;
+        },
+    )?;
     l.func_wrap(
         "paca",
         "cache_set",
         |mut c: C<'_>, kp: i64, kl: i64, vp: i64, vl: i64, ttl: i32| -> i32 {
-            let (Some(key), Some(val)) = (read(&mut c, kp, kl), read(&mut c, vp, vl)) else { return 0 };
+            let (Some(key), Some(val)) = (read(&mut c, kp, kl), read(&mut c, vp, vl)) else {
+                return 0;
+            };
             if key.is_empty() || ttl < 0 {
                 return 0;
             }
@@ -261,57 +320,94 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             1
         },
     )?;
-    l.func_wrap("paca", "cache_delete", |mut c: C<'_>, kp: i64, kl: i64| -> i32 {
-        let Some(key) = read(&mut c, kp, kl) else { return 0 };
-        if key.is_empty() {
-            return 0;
-        }
-        let k = cache_key(&c, &key);
-        let env = c.data().env.clone();
-        env.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
-        1
-    })?;
+    l.func_wrap(
+        "paca",
+        "cache_delete",
+        |mut c: C<'_>, kp: i64, kl: i64| -> i32 {
+            let Some(key) = read(&mut c, kp, kl) else {
+                return 0;
+            };
+            if key.is_empty() {
+                return 0;
+            }
+            let k = cache_key(&c, &key);
+            let env = c.data().env.clone();
+            env.cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&k);
+            1
+        },
+    )?;
 
-    l.func_wrap("paca", "permission_check", |mut c: C<'_>, ap: i64, al: i64| -> i32 {
-        let Some(action) = read(&mut c, ap, al) else { return 0 };
-        let action = String::from_utf8_lossy(&action).into_owned();
-        match &c.data().request {
-            Some(r) => r.actions.iter().any(|a| a == "*" || *a == action) as i32,
-            None => 0,
-        }
-    })?;
+    l.func_wrap(
+        "paca",
+        "permission_check",
+        |mut c: C<'_>, ap: i64, al: i64| -> i32 {
+            let Some(action) = read(&mut c, ap, al) else {
+                return 0;
+            };
+            let action = String::from_utf8_lossy(&action).into_owned();
+            match &c.data().request {
+                Some(r) => r.actions.iter().any(|a| a == "*" || *a == action) as i32,
+                None => 0,
+            }
+        },
+    )?;
 
     l.func_wrap("paca", "http_request_body", |mut c: C<'_>| -> (i64, i64) {
-        let Some(r) = c.data().request.clone() else { return (0, 0) };
+        let Some(r) = c.data().request.clone() else {
+            return (0, 0);
+        };
         let (p, l) = write_out(&mut c, &r.body);
         (p as i64, l as i64)
     })?;
-    l.func_wrap("paca", "http_request_headers", |mut c: C<'_>| -> (i64, i64) {
-        let Some(r) = c.data().request.clone() else { return (0, 0) };
-        let json = serde_json::to_vec(&r.headers).unwrap_or_default();
-        let (p, l) = write_out(&mut c, &json);
-        (p as i64, l as i64)
-    })?;
+    l.func_wrap(
+        "paca",
+        "http_request_headers",
+        |mut c: C<'_>| -> (i64, i64) {
+            let Some(r) = c.data().request.clone() else {
+                return (0, 0);
+            };
+            let json = serde_json::to_vec(&r.headers).unwrap_or_default();
+            let (p, l) = write_out(&mut c, &json);
+            (p as i64, l as i64)
+        },
+    )?;
     l.func_wrap("paca", "http_caller_identity", |mut c: C<'_>| -> (i64, i64) {
         let Some(r) = c.data().request.clone() else { return (0, 0) };
         let json = json!({"caller_id": r.caller_id, "user_id": r.user_id, "caller_role": r.caller_role, "project_id": r.project_id});
         let (p, l) = write_out(&mut c, json.to_string().as_bytes());
         (p as i64, l as i64)
     })?;
-    l.func_wrap("paca", "http_respond", |_c: C<'_>, _status: i32, _p: i64, _l: i64| {})?;
+    l.func_wrap(
+        "paca",
+        "http_respond",
+        |_c: C<'_>, _status: i32, _p: i64, _l: i64| {},
+    )?;
 
-    l.func_wrap("paca", "event_emit", |mut c: C<'_>, tp: i64, tl: i64, pp: i64, pl: i64| -> i32 {
-        let (Some(topic), Some(payload)) = (read(&mut c, tp, tl), read(&mut c, pp, pl)) else { return 0 };
-        let payload = serde_json::from_slice::<Value>(&payload).unwrap_or_else(|_| json!({}));
-        let env = c.data().env.clone();
-        env.events.record_emit(EmittedEvent {
-            topic: String::from_utf8_lossy(&topic).into_owned(),
-            source: env.plugin_id.clone(),
-            payload,
-        });
-        1
-    })?;
-    l.func_wrap("paca", "event_subscribe", |_c: C<'_>, _p: i64, _l: i64| -> i32 { 1 })?;
+    l.func_wrap(
+        "paca",
+        "event_emit",
+        |mut c: C<'_>, tp: i64, tl: i64, pp: i64, pl: i64| -> i32 {
+            let (Some(topic), Some(payload)) = (read(&mut c, tp, tl), read(&mut c, pp, pl)) else {
+                return 0;
+            };
+            let payload = serde_json::from_slice::<Value>(&payload).unwrap_or_else(|_| json!({}));
+            let env = c.data().env.clone();
+            env.events.record_emit(EmittedEvent {
+                topic: String::from_utf8_lossy(&topic).into_owned(),
+                source: env.plugin_id.clone(),
+                payload,
+            });
+            1
+        },
+    )?;
+    l.func_wrap(
+        "paca",
+        "event_subscribe",
+        |_c: C<'_>, _p: i64, _l: i64| -> i32 { 1 },
+    )?;
 
     l.func_wrap("paca", "activity_record", |mut c: C<'_>, pp: i64, pl: i64| -> i32 {
         let Some(payload) = read(&mut c, pp, pl) else { return 0 };
@@ -345,17 +441,21 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         1
     })?;
 
-    l.func_wrap("paca", "fetch", |mut c: C<'_>, rp: i64, rl: i64, opp: i64, olp: i64| {
-        let out = match read(&mut c, rp, rl) {
-            Some(req) => {
-                let env = c.data().env.clone();
-                let dl = deadline(&c);
-                block_on(&c, env.fetch.perform(&req, dl))
-            }
-            None => crate::fetch::error_json("fetch: invalid request"),
-        };
-        write_pair(&mut c, opp, olp, out.as_bytes());
-    })?;
+    l.func_wrap(
+        "paca",
+        "fetch",
+        |mut c: C<'_>, rp: i64, rl: i64, opp: i64, olp: i64| {
+            let out = match read(&mut c, rp, rl) {
+                Some(req) => {
+                    let env = c.data().env.clone();
+                    let dl = deadline(&c);
+                    block_on(&c, env.fetch.perform(&req, dl))
+                }
+                None => crate::fetch::error_json("fetch: invalid request"),
+            };
+            write_pair(&mut c, opp, olp, out.as_bytes());
+        },
+    )?;
 
     l.func_wrap("paca", "settings_get", |mut c: C<'_>, rpp: i64, rlp: i64| {
         let json = json!({"logo_url": "", "brand_name": "Paca", "primary_color_light": "", "primary_color_dark": ""});
@@ -365,22 +465,26 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     fn gated(c: &C<'_>, perm: &str) -> bool {
         c.data().env.permissions.iter().any(|p| p == perm)
     }
-    l.func_wrap("paca", "send_email", |mut c: C<'_>, rp: i64, rl: i64, opp: i64, olp: i64| {
-        let req = read(&mut c, rp, rl).unwrap_or_default();
-        let out = if !gated(&c, "email.send") {
-            json!({"error": "plugin lacks the email.send permission"})
-        } else {
-            let env = c.data().env.clone();
-            let payload = serde_json::from_slice::<Value>(&req).unwrap_or(Value::Null);
-            env.events.record_emit(EmittedEvent {
-                topic: "devhost.email".into(),
-                source: env.plugin_id.clone(),
-                payload,
-            });
-            json!({"error": ""})
-        };
-        write_pair(&mut c, opp, olp, out.to_string().as_bytes());
-    })?;
+    l.func_wrap(
+        "paca",
+        "send_email",
+        |mut c: C<'_>, rp: i64, rl: i64, opp: i64, olp: i64| {
+            let req = read(&mut c, rp, rl).unwrap_or_default();
+            let out = if !gated(&c, "email.send") {
+                json!({"error": "plugin lacks the email.send permission"})
+            } else {
+                let env = c.data().env.clone();
+                let payload = serde_json::from_slice::<Value>(&req).unwrap_or(Value::Null);
+                env.events.record_emit(EmittedEvent {
+                    topic: "devhost.email".into(),
+                    source: env.plugin_id.clone(),
+                    payload,
+                });
+                json!({"error": ""})
+            };
+            write_pair(&mut c, opp, olp, out.to_string().as_bytes());
+        },
+    )?;
     l.func_wrap(
         "paca",
         "password_set_token_issue",
@@ -396,7 +500,9 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
 
     // Core read-only functions (multi-value results).
     fn core(c: &mut C<'_>, p: i64, l: i64, which: &'static str) -> (i64, i64) {
-        let arg = read(c, p, l).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let arg = read(c, p, l)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         let env = c.data().env.clone();
         let out = match &env.db {
             None => json!({"error": no_db()}),
@@ -406,9 +512,17 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         let (p, l) = write_out(c, out.to_string().as_bytes());
         (p as i64, l as i64)
     }
-    l.func_wrap("paca", "tasks_list", |mut c: C<'_>, p: i64, n: i64| core(&mut c, p, n, "tasks_list"))?;
-    l.func_wrap("paca", "task_get", |mut c: C<'_>, p: i64, n: i64| core(&mut c, p, n, "task_get"))?;
-    l.func_wrap("paca", "project_get", |mut c: C<'_>, p: i64, n: i64| core(&mut c, p, n, "project_get"))?;
-    l.func_wrap("paca", "members_list", |mut c: C<'_>, p: i64, n: i64| core(&mut c, p, n, "members_list"))?;
+    l.func_wrap("paca", "tasks_list", |mut c: C<'_>, p: i64, n: i64| {
+        core(&mut c, p, n, "tasks_list")
+    })?;
+    l.func_wrap("paca", "task_get", |mut c: C<'_>, p: i64, n: i64| {
+        core(&mut c, p, n, "task_get")
+    })?;
+    l.func_wrap("paca", "project_get", |mut c: C<'_>, p: i64, n: i64| {
+        core(&mut c, p, n, "project_get")
+    })?;
+    l.func_wrap("paca", "members_list", |mut c: C<'_>, p: i64, n: i64| {
+        core(&mut c, p, n, "members_list")
+    })?;
     Ok(())
 }

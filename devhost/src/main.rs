@@ -16,7 +16,10 @@ fn parse() -> anyhow::Result<DevHostConfig> {
             println!("{USAGE}");
             std::process::exit(0);
         }
-        let mut value = || args.next().ok_or_else(|| anyhow::anyhow!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| anyhow::anyhow!("{flag} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
             "--wasm" => wasm = Some(value()?),
             "--manifest" => manifest = Some(value()?),
@@ -25,7 +28,9 @@ fn parse() -> anyhow::Result<DevHostConfig> {
             "--database-url" => cfg.database_url = Some(value()?),
             "--config" => {
                 let v = value()?;
-                let (k, val) = v.split_once('=').ok_or_else(|| anyhow::anyhow!("--config expects KEY=VALUE"))?;
+                let (k, val) = v
+                    .split_once('=')
+                    .ok_or_else(|| anyhow::anyhow!("--config expects KEY=VALUE"))?;
                 cfg.config.insert(k.into(), val.into());
             }
             "--github-api" => {
@@ -33,7 +38,9 @@ fn parse() -> anyhow::Result<DevHostConfig> {
             }
             "--map-host" => {
                 let v = value()?;
-                let (h, url) = v.split_once('=').ok_or_else(|| anyhow::anyhow!("--map-host expects HOST=URL"))?;
+                let (h, url) = v
+                    .split_once('=')
+                    .ok_or_else(|| anyhow::anyhow!("--map-host expects HOST=URL"))?;
                 cfg.host_map.insert(h.to_ascii_lowercase(), url.into());
             }
             "--max-request-body-bytes" => cfg.limits.max_request_body_bytes = value()?.parse()?,
@@ -43,8 +50,12 @@ fn parse() -> anyhow::Result<DevHostConfig> {
             other => anyhow::bail!("unknown flag {other}\n{USAGE}"),
         }
     }
-    cfg.wasm = wasm.ok_or_else(|| anyhow::anyhow!("--wasm is required\n{USAGE}"))?.into();
-    cfg.manifest = manifest.ok_or_else(|| anyhow::anyhow!("--manifest is required\n{USAGE}"))?.into();
+    cfg.wasm = wasm
+        .ok_or_else(|| anyhow::anyhow!("--wasm is required\n{USAGE}"))?
+        .into();
+    cfg.manifest = manifest
+        .ok_or_else(|| anyhow::anyhow!("--manifest is required\n{USAGE}"))?
+        .into();
     Ok(cfg)
 }
 
@@ -56,7 +67,9 @@ async fn main() -> anyhow::Result<()> {
     println!("plugin API:   {}", host.plugin_url(""));
     println!("events:       {}/__devhost/events", host.base_url());
     println!("database:     {}", host.database_url());
-    println!("tokens:       dev-admin, dev-member, dev-viewer, dev-stale-password (Authorization: Bearer …)");
+    println!(
+        "tokens:       dev-admin, dev-member, dev-viewer, dev-stale-password (Authorization: Bearer …)"
+    );
     tokio::signal::ctrl_c().await?;
     println!("stopping…");
     host.shutdown().await;

@@ -81,7 +81,10 @@ impl Route {
             Some(list) => list.clone(),
             None => ["authn", "requireFreshPassword"]
                 .iter()
-                .map(|n| Middleware { name: (*n).into(), ..Default::default() })
+                .map(|n| Middleware {
+                    name: (*n).into(),
+                    ..Default::default()
+                })
                 .collect(),
         }
     }

@@ -17,7 +17,11 @@ pub fn migration_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// `plugin_schema_migrations`, then each unapplied file in its own transaction with
 /// `SET LOCAL search_path`, simple protocol (multi-statement, no guard). Returns the
 /// file names applied by this run.
-pub async fn run_migrations(pool: &PgPool, plugin_id: &str, dir: &Path) -> anyhow::Result<Vec<String>> {
+pub async fn run_migrations(
+    pool: &PgPool,
+    plugin_id: &str,
+    dir: &Path,
+) -> anyhow::Result<Vec<String>> {
     let schema = crate::db::schema_name(plugin_id);
     pool.execute(sqlx::raw_sql(AssertSqlSafe(format!(
         "CREATE SCHEMA IF NOT EXISTS {schema};
@@ -28,7 +32,11 @@ pub async fn run_migrations(pool: &PgPool, plugin_id: &str, dir: &Path) -> anyho
     .await?;
     let mut applied = Vec::new();
     for file in migration_files(dir)? {
-        let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let done: Option<(String,)> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT filename FROM {schema}.plugin_schema_migrations WHERE filename = $1"
         )))
@@ -40,8 +48,10 @@ pub async fn run_migrations(pool: &PgPool, plugin_id: &str, dir: &Path) -> anyho
         }
         let sql = std::fs::read_to_string(&file)?;
         let mut tx = pool.begin().await?;
-        tx.execute(sqlx::raw_sql(AssertSqlSafe(format!("SET LOCAL search_path TO {schema}, public"))))
-            .await?;
+        tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
+            "SET LOCAL search_path TO {schema}, public"
+        ))))
+        .await?;
         tx.execute(sqlx::raw_sql(AssertSqlSafe(sql)))
             .await
             .map_err(|e| anyhow::anyhow!("migration {name}: {}", crate::db::pg_error_text(&e)))?;

@@ -38,7 +38,11 @@ pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
     let mut versioned: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .collect()
+        })
         .unwrap_or_default();
     versioned.sort();
     versioned.reverse();
@@ -60,7 +64,9 @@ pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 fn uid_gid(user: &str) -> anyhow::Result<(u32, u32)> {
@@ -71,7 +77,9 @@ fn uid_gid(user: &str) -> anyhow::Result<(u32, u32)> {
             return Ok((f[2].parse()?, f[3].parse()?));
         }
     }
-    bail!("OS user {user:?} not found (PostgreSQL refuses to run as root; install the postgresql package)")
+    bail!(
+        "OS user {user:?} not found (PostgreSQL refuses to run as root; install the postgresql package)"
+    )
 }
 
 impl PgCluster {
@@ -88,31 +96,58 @@ impl PgCluster {
     }
 
     fn data_dir(&self) -> PathBuf {
-        self.dir.as_ref().map(|d| d.path().join("data")).unwrap_or_default()
+        self.dir
+            .as_ref()
+            .map(|d| d.path().join("data"))
+            .unwrap_or_default()
     }
 
     /// initdb + pg_ctl start -w on a free loopback port (retries on a port race).
     pub fn start() -> anyhow::Result<PgCluster> {
         let bin = find_bin_dir()?;
-        let dir = tempfile::Builder::new().prefix("paca-devhost-pg-").tempdir()?;
-        let run_as = if is_root() { Some("postgres".to_owned()) } else { None };
+        let dir = tempfile::Builder::new()
+            .prefix("paca-devhost-pg-")
+            .tempdir()?;
+        let run_as = if is_root() {
+            Some("postgres".to_owned())
+        } else {
+            None
+        };
         if let Some(user) = &run_as {
             let (uid, gid) = uid_gid(user)?;
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
         }
-        let mut cluster = PgCluster { dir: Some(dir), bin, run_as, port: 0 };
+        let mut cluster = PgCluster {
+            dir: Some(dir),
+            bin,
+            run_as,
+            port: 0,
+        };
         let data = cluster.data_dir();
         let out = cluster
             .command("initdb")
             .arg("-D")
             .arg(&data)
-            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+            .args([
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ])
             .output()
             .context("running initdb")?;
         if !out.status.success() {
             bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
         }
-        let sock = cluster.dir.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default();
+        let sock = cluster
+            .dir
+            .as_ref()
+            .map(|d| d.path().to_path_buf())
+            .unwrap_or_default();
         let mut last_err = String::new();
         for _ in 0..5 {
             let port = free_port()?;
@@ -223,19 +258,26 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 pub async fn fresh_database() -> anyhow::Result<String> {
     let admin = admin_url()?;
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     let name = format!("devhost_{}_{}_{n}", std::process::id(), nanos);
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut conn = loop {
         match PgConnection::connect(&admin).await {
             Ok(c) => break c,
-            Err(e) if Instant::now() >= deadline => return Err(e).context("connecting to PostgreSQL"),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(e).context("connecting to PostgreSQL");
+            }
             Err(_) => tokio::task::yield_now().await,
         }
     };
-    conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))))
-        .await
-        .context("CREATE DATABASE")?;
+    conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name}"
+    ))))
+    .await
+    .context("CREATE DATABASE")?;
     let _ = conn.close().await;
     with_database(&admin, &name)
 }

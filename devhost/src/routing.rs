@@ -5,7 +5,11 @@ use std::collections::HashMap;
 
 fn segments(path: &str) -> Vec<&str> {
     let t = path.trim_matches('/');
-    if t.is_empty() { Vec::new() } else { t.split('/').collect() }
+    if t.is_empty() {
+        Vec::new()
+    } else {
+        t.split('/').collect()
+    }
 }
 
 /// Matches one pattern; returns the params (`:name` and `*name`).
@@ -42,6 +46,8 @@ fn specificity(pattern: &str) -> (usize, usize, usize) {
     (wild, stat, params)
 }
 
+type SpecKey = (usize, std::cmp::Reverse<usize>, usize, usize);
+
 /// The most specific matching route: fewer wildcards, more static segments, fewer
 /// params, then manifest order. Method compare is case-insensitive.
 pub fn match_route<'a>(
@@ -49,13 +55,14 @@ pub fn match_route<'a>(
     method: &str,
     path: &str,
 ) -> Option<(&'a Route, HashMap<String, String>)> {
-    let mut best: Option<((usize, std::cmp::Reverse<usize>, usize, usize), &Route, HashMap<String, String>)> =
-        None;
+    let mut best: Option<(SpecKey, &Route, HashMap<String, String>)> = None;
     for (idx, r) in routes.iter().enumerate() {
         if !r.method.eq_ignore_ascii_case(method) {
             continue;
         }
-        let Some(params) = match_pattern(&r.path, path) else { continue };
+        let Some(params) = match_pattern(&r.path, path) else {
+            continue;
+        };
         let (w, s, p) = specificity(&r.path);
         let key = (w, std::cmp::Reverse(s), p, idx);
         if best.as_ref().is_none_or(|(k, _, _)| key < *k) {
@@ -70,7 +77,11 @@ mod tests {
     use super::*;
 
     fn route(method: &str, path: &str) -> Route {
-        Route { method: method.into(), path: path.into(), ..Default::default() }
+        Route {
+            method: method.into(),
+            path: path.into(),
+            ..Default::default()
+        }
     }
 
     #[test]

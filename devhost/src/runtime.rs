@@ -193,9 +193,12 @@ pub(crate) fn write_to_guest(
     if ptr == 0 {
         return Err("malloc returned 0 (buffer exhausted)".into());
     }
-    memory
-        .write(&mut ctx, ptr as usize, bytes)
-        .map_err(|_| format!("write out of range of memory size (ptr {ptr}, len {})", bytes.len()))?;
+    memory.write(&mut ctx, ptr as usize, bytes).map_err(|_| {
+        format!(
+            "write out of range of memory size (ptr {ptr}, len {})",
+            bytes.len()
+        )
+    })?;
     Ok((ptr, bytes.len() as u32))
 }
 
@@ -257,7 +260,8 @@ impl Plugin {
             .instantiate(&mut store, &module)
             .map_err(|e| anyhow::anyhow!("instantiate: {e:#}"))?;
         if let Some(init) = instance.get_func(&mut store, "_initialize") {
-            call_untyped(&mut store, init, &[]).map_err(|e| anyhow::anyhow!("_initialize: {e:#}"))?;
+            call_untyped(&mut store, init, &[])
+                .map_err(|e| anyhow::anyhow!("_initialize: {e:#}"))?;
         }
         if let Some(init) = instance.get_func(&mut store, "Init") {
             store.data_mut().deadline = Some(Instant::now() + limits.max_call_duration);
@@ -284,7 +288,11 @@ impl Plugin {
     }
 
     /// Async wrapper around [`Plugin::load_blocking`].
-    pub async fn load(wasm: Vec<u8>, env: Arc<HostEnv>, limits: Limits) -> anyhow::Result<Arc<Plugin>> {
+    pub async fn load(
+        wasm: Vec<u8>,
+        env: Arc<HostEnv>,
+        limits: Limits,
+    ) -> anyhow::Result<Arc<Plugin>> {
         tokio::task::spawn_blocking(move || Plugin::load_blocking(&wasm, env, limits).map(Arc::new))
             .await?
     }
@@ -328,7 +336,10 @@ impl Plugin {
     ) -> Result<Vec<u8>, CallError> {
         let limit = self.limits.max_request_body_bytes;
         if limit > 0 && payload.len() > limit {
-            return Err(CallError::PayloadTooLarge { size: payload.len(), limit });
+            return Err(CallError::PayloadTooLarge {
+                size: payload.len(),
+                limit,
+            });
         }
         let mut guard = self.lock();
         let inner = &mut *guard;
@@ -391,7 +402,11 @@ impl Plugin {
     pub fn dispatch_event_blocking(&self, topic: &str, payload: &[u8]) -> bool {
         let limit = self.limits.max_request_body_bytes;
         if limit > 0 && payload.len() > limit {
-            tracing::warn!(topic, size = payload.len(), "event payload exceeds limit; dropped");
+            tracing::warn!(
+                topic,
+                size = payload.len(),
+                "event payload exceeds limit; dropped"
+            );
             return false;
         }
         let mut guard = self.lock();

@@ -63,19 +63,34 @@ pub struct Identity {
 /// The built-in identities: `dev-admin` (all actions), `dev-member` (tasks:read,
 /// tasks:write), `dev-viewer` (tasks:read), `dev-stale-password` (must change password).
 pub fn dev_identities() -> Vec<Identity> {
-    let mk = |token: &str, n: u8, username: &str, role: &str, actions: &[&str], stale: bool| Identity {
-        token: token.into(),
-        user_id: format!("00000000-0000-4000-8000-0000000000{n:02x}"),
-        username: username.into(),
-        role: role.into(),
-        actions: actions.iter().map(|s| s.to_string()).collect(),
-        must_change_password: stale,
-    };
+    let mk =
+        |token: &str, n: u8, username: &str, role: &str, actions: &[&str], stale: bool| Identity {
+            token: token.into(),
+            user_id: format!("00000000-0000-4000-8000-0000000000{n:02x}"),
+            username: username.into(),
+            role: role.into(),
+            actions: actions.iter().map(|s| s.to_string()).collect(),
+            must_change_password: stale,
+        };
     vec![
         mk("dev-admin", 1, "admin", "SUPER_ADMIN", &["*"], false),
-        mk("dev-member", 2, "member", "USER", &["tasks:read", "tasks:write"], false),
+        mk(
+            "dev-member",
+            2,
+            "member",
+            "USER",
+            &["tasks:read", "tasks:write"],
+            false,
+        ),
         mk("dev-viewer", 3, "viewer", "USER", &["tasks:read"], false),
-        mk("dev-stale-password", 4, "stale", "USER", &["tasks:read", "tasks:write"], true),
+        mk(
+            "dev-stale-password",
+            4,
+            "stale",
+            "USER",
+            &["tasks:read", "tasks:write"],
+            true,
+        ),
     ]
 }
 
@@ -119,11 +134,13 @@ pub struct SeededTask {
 impl Seed {
     /// Creates a project; returns its id.
     pub async fn project(&self, name: &str, task_id_prefix: &str) -> anyhow::Result<String> {
-        let row = sqlx::query("INSERT INTO public.projects (name, task_id_prefix) VALUES ($1, $2) RETURNING id::text")
-            .bind(name)
-            .bind(task_id_prefix)
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "INSERT INTO public.projects (name, task_id_prefix) VALUES ($1, $2) RETURNING id::text",
+        )
+        .bind(name)
+        .bind(task_id_prefix)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(row.get(0))
     }
 
@@ -138,11 +155,19 @@ impl Seed {
         .bind(title)
         .fetch_one(&self.pool)
         .await?;
-        Ok(SeededTask { id: row.get(0), task_number: row.get(1) })
+        Ok(SeededTask {
+            id: row.get(0),
+            task_number: row.get(1),
+        })
     }
 
     /// Adds a user as project member; returns the `project_members.id` (the caller_id).
-    pub async fn member(&self, project_id: &str, user_id: &str, role_name: &str) -> anyhow::Result<String> {
+    pub async fn member(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        role_name: &str,
+    ) -> anyhow::Result<String> {
         let row = sqlx::query(
             "INSERT INTO public.project_members (project_id, user_id, role_name) VALUES ($1::uuid, $2::uuid, $3) \
              ON CONFLICT (project_id, user_id) DO UPDATE SET role_name = EXCLUDED.role_name RETURNING id::text",
@@ -158,8 +183,16 @@ impl Seed {
     /// Adds every dev identity as a member of the project.
     pub async fn dev_members(&self, project_id: &str) -> anyhow::Result<()> {
         for id in dev_identities() {
-            self.member(project_id, &id.user_id, if id.role == "SUPER_ADMIN" { "OWNER" } else { "MEMBER" })
-                .await?;
+            self.member(
+                project_id,
+                &id.user_id,
+                if id.role == "SUPER_ADMIN" {
+                    "OWNER"
+                } else {
+                    "MEMBER"
+                },
+            )
+            .await?;
         }
         Ok(())
     }
@@ -200,7 +233,10 @@ pub async fn core_read(pool: &PgPool, which: &str, arg: &str) -> Result<Value, S
                 })
                 .collect();
             if which == "task_get" {
-                items.into_iter().next().ok_or_else(|| "task not found".to_owned())
+                items
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| "task not found".to_owned())
             } else {
                 Ok(Value::Array(items))
             }
@@ -214,8 +250,10 @@ pub async fn core_read(pool: &PgPool, which: &str, arg: &str) -> Result<Value, S
             .await
             .map_err(e)?
             .ok_or_else(|| "project not found".to_owned())?;
-            Ok(json!({"id": r.get::<String, _>(0), "name": r.get::<String, _>(1),
-                      "description": r.get::<String, _>(2), "task_id_prefix": r.get::<String, _>(3)}))
+            Ok(
+                json!({"id": r.get::<String, _>(0), "name": r.get::<String, _>(1),
+                      "description": r.get::<String, _>(2), "task_id_prefix": r.get::<String, _>(3)}),
+            )
         }
         _ => {
             let rows = sqlx::query(

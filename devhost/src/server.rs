@@ -75,7 +75,8 @@ impl DevHostConfig {
         self.map_host("api.github.com", base_url)
     }
     pub fn map_host(mut self, host: &str, base_url: &str) -> Self {
-        self.host_map.insert(host.to_ascii_lowercase(), base_url.into());
+        self.host_map
+            .insert(host.to_ascii_lowercase(), base_url.into());
         self
     }
     pub fn listen(mut self, addr: SocketAddr) -> Self {
@@ -173,7 +174,13 @@ impl DevHost {
                 })
                 .await;
         });
-        Ok(DevHost { addr, database_url, state, shutdown: Some(tx), server: Some(server) })
+        Ok(DevHost {
+            addr,
+            database_url,
+            state,
+            shutdown: Some(tx),
+            server: Some(server),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -205,7 +212,9 @@ impl DevHost {
         &self.state.manifest
     }
     pub fn seed(&self) -> Seed {
-        Seed { pool: self.state.pool.clone() }
+        Seed {
+            pool: self.state.pool.clone(),
+        }
     }
     /// Everything the plugin recorded (event_emit, activity_record, logs, dispatches).
     pub fn event_log(&self) -> &Arc<EventLog> {
@@ -218,7 +227,11 @@ impl DevHost {
     /// Adds an identity (bearer token → user) at run time.
     pub async fn add_identity(&self, id: Identity) -> anyhow::Result<()> {
         crate::seed::ensure_user(&self.state.pool, &id).await?;
-        self.state.identities.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+        self.state
+            .identities
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(id);
         Ok(())
     }
 
@@ -230,7 +243,11 @@ impl DevHost {
 
     /// Soft-deletes a task (`deleted_at = now()`) and dispatches `task.deleted` with the
     /// activity payload. Returns the payload sent (also recorded in the event log).
-    pub async fn delete_task(&self, task_id: &str, actor_user_id: Option<&str>) -> anyhow::Result<Value> {
+    pub async fn delete_task(
+        &self,
+        task_id: &str,
+        actor_user_id: Option<&str>,
+    ) -> anyhow::Result<Value> {
         delete_task(&self.state, task_id, actor_user_id).await
     }
 
@@ -279,7 +296,11 @@ async fn emit(state: &AppState, topic: &str, payload: &Value) -> bool {
     delivered
 }
 
-async fn delete_task(state: &AppState, task_id: &str, actor: Option<&str>) -> anyhow::Result<Value> {
+async fn delete_task(
+    state: &AppState,
+    task_id: &str,
+    actor: Option<&str>,
+) -> anyhow::Result<Value> {
     let row = sqlx::query(
         "UPDATE public.tasks SET deleted_at = now(), updated_at = now() \
          WHERE id::text = $1 AND deleted_at IS NULL \
@@ -366,7 +387,11 @@ fn bearer_user(s: &AppState, headers: &HeaderMap) -> Option<String> {
         .map(|i| i.user_id.clone())
 }
 
-async fn task_delete(State(s): State<Arc<AppState>>, AxPath(task_id): AxPath<String>, headers: HeaderMap) -> Response {
+async fn task_delete(
+    State(s): State<Arc<AppState>>,
+    AxPath(task_id): AxPath<String>,
+    headers: HeaderMap,
+) -> Response {
     let actor = bearer_user(&s, &headers);
     match delete_task(&s, &task_id, actor.as_deref()).await {
         Ok(v) => axum::Json(v).into_response(),
@@ -376,7 +401,9 @@ async fn task_delete(State(s): State<Arc<AppState>>, AxPath(task_id): AxPath<Str
 
 async fn seed_project(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
     let v: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
-    let seed = Seed { pool: s.pool.clone() };
+    let seed = Seed {
+        pool: s.pool.clone(),
+    };
     let name = v["name"].as_str().unwrap_or("Dev project");
     let prefix = v["task_id_prefix"].as_str().unwrap_or("DEV");
     let r = async {
@@ -393,9 +420,14 @@ async fn seed_project(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
 
 async fn seed_task(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
     let v: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
-    let seed = Seed { pool: s.pool.clone() };
+    let seed = Seed {
+        pool: s.pool.clone(),
+    };
     match seed
-        .task(v["project_id"].as_str().unwrap_or_default(), v["title"].as_str().unwrap_or("Task"))
+        .task(
+            v["project_id"].as_str().unwrap_or_default(),
+            v["title"].as_str().unwrap_or("Task"),
+        )
         .await
     {
         Ok(t) => axum::Json(json!({"id": t.id, "task_number": t.task_number})).into_response(),
@@ -460,7 +492,12 @@ async fn apply_middlewares(
     params: &HashMap<String, String>,
     headers: &BTreeMap<String, String>,
 ) -> Result<Caller, Response> {
-    let mut caller = Caller { identity: None, via_api_key: false, project_id: String::new(), caller_id: String::new() };
+    let mut caller = Caller {
+        identity: None,
+        via_api_key: false,
+        project_id: String::new(),
+        caller_id: String::new(),
+    };
     let lookup = |t: &str| {
         s.identities
             .lock()
@@ -469,7 +506,13 @@ async fn apply_middlewares(
             .find(|i| i.token == t)
             .cloned()
     };
-    let unauth = || error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "authentication required");
+    let unauth = || {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "authentication required",
+        )
+    };
     for mw in mws {
         match mw.name.to_ascii_lowercase().as_str() {
             "authn" => match credentials(headers) {
@@ -491,23 +534,48 @@ async fn apply_middlewares(
                 }
             },
             "requirefreshpassword" => {
-                if caller.identity.as_ref().is_some_and(|i| i.must_change_password) {
-                    return Err(error(StatusCode::FORBIDDEN, "PASSWORD_CHANGE_REQUIRED", "password change required"));
+                if caller
+                    .identity
+                    .as_ref()
+                    .is_some_and(|i| i.must_change_password)
+                {
+                    return Err(error(
+                        StatusCode::FORBIDDEN,
+                        "PASSWORD_CHANGE_REQUIRED",
+                        "password change required",
+                    ));
                 }
             }
             "requirejwtauth" => {
                 if caller.via_api_key {
-                    return Err(error(StatusCode::FORBIDDEN, "FORBIDDEN", "JWT authentication required"));
+                    return Err(error(
+                        StatusCode::FORBIDDEN,
+                        "FORBIDDEN",
+                        "JWT authentication required",
+                    ));
                 }
             }
             "requireactions" => {
-                let Some(id) = caller.identity.clone() else { return Err(unauth()) };
-                let param = mw.project_param.clone().unwrap_or_else(|| "projectId".into());
+                let Some(id) = caller.identity.clone() else {
+                    return Err(unauth());
+                };
+                let param = mw
+                    .project_param
+                    .clone()
+                    .unwrap_or_else(|| "projectId".into());
                 let project_scoped = mw.scope.as_deref() == Some("project");
-                let project = if project_scoped { params.get(&param).cloned() } else { None };
+                let project = if project_scoped {
+                    params.get(&param).cloned()
+                } else {
+                    None
+                };
                 if let Some(pid) = &project {
                     if !is_uuid(pid) {
-                        return Err(error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "invalid project id"));
+                        return Err(error(
+                            StatusCode::BAD_REQUEST,
+                            "BAD_REQUEST",
+                            "invalid project id",
+                        ));
                     }
                     let member = sqlx::query(
                         "SELECT id::text FROM public.project_members WHERE project_id = $1::uuid AND user_id = $2::uuid",
@@ -518,14 +586,22 @@ async fn apply_middlewares(
                     .await
                     .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", &e.to_string()))?;
                     let Some(member) = member else {
-                        return Err(error(StatusCode::FORBIDDEN, "FORBIDDEN", "not a member of this project"));
+                        return Err(error(
+                            StatusCode::FORBIDDEN,
+                            "FORBIDDEN",
+                            "not a member of this project",
+                        ));
                     };
                     caller.project_id = pid.clone();
                     caller.caller_id = member.get(0);
                 }
                 let holds = |a: &String| id.actions.iter().any(|h| h == "*" || h == a);
                 if !mw.actions.iter().all(holds) {
-                    return Err(error(StatusCode::FORBIDDEN, "FORBIDDEN", "permission denied"));
+                    return Err(error(
+                        StatusCode::FORBIDDEN,
+                        "FORBIDDEN",
+                        "permission denied",
+                    ));
                 }
                 if project_scoped && project.is_none() {
                     // no path param: checked on the platform root, project_id stays ""
@@ -538,7 +614,13 @@ async fn apply_middlewares(
                     "requirePermissions is no longer supported; use requireActions with IAM actions",
                 ));
             }
-            _ => return Err(error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "unsupported middleware")),
+            _ => {
+                return Err(error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL_ERROR",
+                    "unsupported middleware",
+                ));
+            }
         }
     }
     Ok(caller)
@@ -548,8 +630,15 @@ fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     let hex = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_hexdigit);
     if b.len() == 36 {
-        b[8] == b'-' && b[13] == b'-' && b[18] == b'-' && b[23] == b'-'
-            && hex(0..8) && hex(9..13) && hex(14..18) && hex(19..23) && hex(24..36)
+        b[8] == b'-'
+            && b[13] == b'-'
+            && b[18] == b'-'
+            && b[23] == b'-'
+            && hex(0..8)
+            && hex(9..13)
+            && hex(14..18)
+            && hex(19..23)
+            && hex(24..36)
     } else {
         b.len() == 32 && hex(0..32)
     }
@@ -564,14 +653,20 @@ async fn proxy(State(s): State<Arc<AppState>>, req: Request) -> Response {
     };
     let (plugin_id, path) = rest.split_once('/').unwrap_or((rest, ""));
     if plugin_id != s.manifest.id {
-        return error(StatusCode::NOT_FOUND, "PLUGIN_NOT_FOUND", "plugin not found or disabled");
+        return error(
+            StatusCode::NOT_FOUND,
+            "PLUGIN_NOT_FOUND",
+            "plugin not found or disabled",
+        );
     }
     let path = if path.is_empty() { "/" } else { path };
     let method = parts.method.as_str().to_owned();
 
     let mut query = BTreeMap::new();
     for (k, v) in url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {
-        query.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+        query
+            .entry(k.into_owned())
+            .or_insert_with(|| v.into_owned());
     }
     let mut headers = BTreeMap::new();
     for (k, v) in &parts.headers {
@@ -593,7 +688,11 @@ async fn proxy(State(s): State<Arc<AppState>>, req: Request) -> Response {
 
     // body cap: (limit - envelope overhead) * 3/4, then the envelope itself
     let limit = s.plugin.limits().max_request_body_bytes;
-    let user_id = caller.identity.as_ref().map(|i| i.user_id.clone()).unwrap_or_default();
+    let user_id = caller
+        .identity
+        .as_ref()
+        .map(|i| i.user_id.clone())
+        .unwrap_or_default();
     let caller_role = match &caller.identity {
         Some(i) if !caller.via_api_key => i.role.clone(),
         _ => String::new(),
@@ -610,15 +709,31 @@ async fn proxy(State(s): State<Arc<AppState>>, req: Request) -> Response {
         body: String::new(),
     };
     let overhead = serde_json::to_vec(&env).map(|v| v.len()).unwrap_or(0);
-    let body_cap = if limit > 0 { limit.saturating_sub(overhead) * 3 / 4 } else { usize::MAX };
+    let body_cap = if limit > 0 {
+        limit.saturating_sub(overhead) * 3 / 4
+    } else {
+        usize::MAX
+    };
     let raw = match axum::body::to_bytes(body, body_cap).await {
         Ok(b) => b,
-        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "request body too large"),
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "request body too large",
+            );
+        }
     };
     env.body = base64::engine::general_purpose::STANDARD.encode(&raw);
     let payload = match serde_json::to_vec(&env) {
         Ok(p) => p,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", &e.to_string()),
+        Err(e) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                &e.to_string(),
+            );
+        }
     };
     let ctx = Arc::new(RequestCtx {
         body: raw.to_vec(),
@@ -627,13 +742,23 @@ async fn proxy(State(s): State<Arc<AppState>>, req: Request) -> Response {
         user_id: user_id.clone(),
         caller_role: caller_role.clone(),
         project_id: caller.project_id.clone(),
-        actions: caller.identity.as_ref().map(|i| i.actions.clone()).unwrap_or_default(),
+        actions: caller
+            .identity
+            .as_ref()
+            .map(|i| i.actions.clone())
+            .unwrap_or_default(),
     });
-    match s.plugin.call_export("HandleRequest", payload, Some(ctx)).await {
+    match s
+        .plugin
+        .call_export("HandleRequest", payload, Some(ctx))
+        .await
+    {
         Ok(result) => response_from_result(&result),
-        Err(CallError::PayloadTooLarge { .. }) => {
-            error(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "request body too large")
-        }
+        Err(CallError::PayloadTooLarge { .. }) => error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "request body too large",
+        ),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "PLUGIN_ERROR",
@@ -652,13 +777,22 @@ struct Parsed {
 fn parse_result(bytes: &[u8]) -> Option<Parsed> {
     let v: Value = serde_json::from_slice(bytes).ok()?;
     let obj = match v {
-        Value::Null => return Some(Parsed { status: 0, headers: Vec::new(), body: Vec::new() }),
+        Value::Null => {
+            return Some(Parsed {
+                status: 0,
+                headers: Vec::new(),
+                body: Vec::new(),
+            });
+        }
         Value::Object(o) => o,
         _ => return None,
     };
     let field = |name: &str| {
-        obj.get(name)
-            .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+        obj.get(name).or_else(|| {
+            obj.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        })
     };
     let status = match field("status") {
         None | Some(Value::Null) => 0,
@@ -693,7 +827,11 @@ fn parse_result(bytes: &[u8]) -> Option<Parsed> {
         }
         _ => return None,
     };
-    Some(Parsed { status, headers, body })
+    Some(Parsed {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Turns the guest's result into HTTP exactly like §3.2.
@@ -702,11 +840,24 @@ pub fn response_from_result(result: &[u8]) -> Response {
         return StatusCode::OK.into_response();
     }
     let Some(p) = parse_result(result) else {
-        return (StatusCode::OK, [("content-type", "application/json")], result.to_vec()).into_response();
+        return (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            result.to_vec(),
+        )
+            .into_response();
     };
     let status = if p.status == 0 { 200 } else { p.status };
-    let Ok(status) = u16::try_from(status).ok().and_then(|s| StatusCode::from_u16(s).ok()).ok_or(()) else {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "invalid status from plugin");
+    let Ok(status) = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or(())
+    else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "invalid status from plugin",
+        );
     };
     let content_type = p
         .headers
@@ -719,7 +870,10 @@ pub fn response_from_result(result: &[u8]) -> Response {
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     for (k, v) in &p.headers {
-        if let (Ok(name), Ok(val)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+        if let (Ok(name), Ok(val)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
             h.insert(name, val);
         }
     }
@@ -753,7 +907,13 @@ mod tests {
 
     #[test]
     fn frac_trim() {
-        assert_eq!(trim_frac("2024-01-02T03:04:05.120000"), "2024-01-02T03:04:05.12Z");
-        assert_eq!(trim_frac("2024-01-02T03:04:05.000000"), "2024-01-02T03:04:05Z");
+        assert_eq!(
+            trim_frac("2024-01-02T03:04:05.120000"),
+            "2024-01-02T03:04:05.12Z"
+        );
+        assert_eq!(
+            trim_frac("2024-01-02T03:04:05.000000"),
+            "2024-01-02T03:04:05Z"
+        );
     }
 }

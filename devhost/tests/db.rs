@@ -21,7 +21,9 @@ async fn x(pool: &sqlx::PgPool, sql: &str, params: &str) -> Result<u64, String> 
 #[tokio::test]
 async fn result_encoding_like_the_host() {
     let pool = fresh_pool().await;
-    let empty = q(&pool, "SELECT id, label FROM fixture_items", "").await.unwrap();
+    let empty = q(&pool, "SELECT id, label FROM fixture_items", "")
+        .await
+        .unwrap();
     assert_eq!(empty, json!({"columns": ["id", "label"], "rows": null}));
     let r = q(
         &pool,
@@ -38,9 +40,25 @@ async fn result_encoding_like_the_host() {
     assert_eq!(r["columns"][16], "a"); // repeated names kept
     assert_eq!(
         r["rows"][0],
-        json!([1, 2, 3000000000i64, 1.5, "12.50", true, null, "6f1c1b7e-1111-4222-8333-444455556666",
-               "{\"b\": [1, 2]}", "{\"x\":1}", "2024-03-04T03:06:07.12Z", "2024-03-04T05:06:07Z",
-               "2024-03-04T05:06:07.5Z", "2024-03-04T00:00:00Z", "Af8=", "{a,b}", "x"])
+        json!([
+            1,
+            2,
+            3000000000i64,
+            1.5,
+            "12.50",
+            true,
+            null,
+            "6f1c1b7e-1111-4222-8333-444455556666",
+            "{\"b\": [1, 2]}",
+            "{\"x\":1}",
+            "2024-03-04T03:06:07.12Z",
+            "2024-03-04T05:06:07Z",
+            "2024-03-04T05:06:07.5Z",
+            "2024-03-04T00:00:00Z",
+            "Af8=",
+            "{a,b}",
+            "x"
+        ])
     );
 }
 
@@ -51,7 +69,17 @@ async fn params_bind_like_pgx_against_the_real_schema() {
     let project = seed.project("P", "PRJ").await.unwrap();
     let task = seed.task(&project, "T").await.unwrap();
     // strings → uuid / timestamptz / text / jsonb, numbers → bigint / int / numeric, bool, null
-    let params = json!([project, task.id, "3.25", 42, 7.0, true, "{\"k\":1}", "2024-05-06T07:08:09.123456789Z", "it's"]);
+    let params = json!([
+        project,
+        task.id,
+        "3.25",
+        42,
+        7.0,
+        true,
+        "{\"k\":1}",
+        "2024-05-06T07:08:09.123456789Z",
+        "it's"
+    ]);
     let r = q(
         &pool,
         "INSERT INTO fixture_items (project_id, task_id, amount, big, small, flag, doc, happened_at, label) \
@@ -62,20 +90,49 @@ async fn params_bind_like_pgx_against_the_real_schema() {
     .unwrap();
     assert_eq!(
         r["rows"][0],
-        json!(["3.25", 42, 7, true, "{\"k\": 1}", "2024-05-06T07:08:09.123457Z", "it's"])
+        json!([
+            "3.25",
+            42,
+            7,
+            true,
+            "{\"k\": 1}",
+            "2024-05-06T07:08:09.123457Z",
+            "it's"
+        ])
     );
     // big ids as strings with a cast; numbers in WHERE; task_number bigint from a JSON number
-    let r = q(&pool, "SELECT count(*) FROM fixture_items WHERE big = $1::bigint AND small = $2", "[\"42\", 7]")
-        .await
-        .unwrap();
+    let r = q(
+        &pool,
+        "SELECT count(*) FROM fixture_items WHERE big = $1::bigint AND small = $2",
+        "[\"42\", 7]",
+    )
+    .await
+    .unwrap();
     assert_eq!(r["rows"][0][0], 1);
-    let r = q(&pool, "SELECT title FROM tasks WHERE project_id = $1 AND task_number = $2", &json!([project, 1]).to_string())
-        .await
-        .unwrap();
+    let r = q(
+        &pool,
+        "SELECT title FROM tasks WHERE project_id = $1 AND task_number = $2",
+        &json!([project, 1]).to_string(),
+    )
+    .await
+    .unwrap();
     assert_eq!(r["rows"][0][0], "T");
     // a fraction for an integer column fails like pgx refuses it
-    assert!(x(&pool, "UPDATE fixture_items SET small = $1", "[1.5]").await.is_err());
-    assert_eq!(x(&pool, "UPDATE fixture_items SET label = $1 WHERE label = $2", r#"[null, "it's"]"#).await.unwrap(), 1);
+    assert!(
+        x(&pool, "UPDATE fixture_items SET small = $1", "[1.5]")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        x(
+            &pool,
+            "UPDATE fixture_items SET label = $1 WHERE label = $2",
+            r#"[null, "it's"]"#
+        )
+        .await
+        .unwrap(),
+        1
+    );
     // count mismatch
     let e = q(&pool, "SELECT $1, $2", "[1]").await.unwrap_err();
     assert_eq!(e, "paca.db_query: expected 2 arguments, got 1");
@@ -86,28 +143,49 @@ async fn params_bind_like_pgx_against_the_real_schema() {
 #[tokio::test]
 async fn guard_and_postgres_errors_have_host_texts() {
     let pool = fresh_pool().await;
-    let e = q(&pool, "WITH x AS (SELECT 1) SELECT * FROM x", "").await.unwrap_err();
-    assert_eq!(e, "paca.db_query: only SELECT and DML with RETURNING statements are allowed");
+    let e = q(&pool, "WITH x AS (SELECT 1) SELECT * FROM x", "")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        "paca.db_query: only SELECT and DML with RETURNING statements are allowed"
+    );
     let e = q(&pool, "SELECT 1; SELECT 2", "").await.unwrap_err();
     assert_eq!(e, "paca.db_query: multiple statements are not allowed");
     let e = x(&pool, "CREATE TABLE evil (a int)", "").await.unwrap_err();
     assert!(e.starts_with("paca.db_exec: only"), "{e}");
     // rows affected is the command tag count, as pgx reports it (SELECT 1 here)
-    assert_eq!(x(&pool, "WITH d AS (DELETE FROM fixture_items RETURNING 1) SELECT count(*) FROM d", "").await.unwrap(), 1);
-    x(&pool, "INSERT INTO fixture_links (item_id, url) VALUES (gen_random_uuid(), 'u')", "")
+    assert_eq!(
+        x(
+            &pool,
+            "WITH d AS (DELETE FROM fixture_items RETURNING 1) SELECT count(*) FROM d",
+            ""
+        )
         .await
-        .map(|_| ())
-        .unwrap_err()
-        .contains("(SQLSTATE 23503)")
-        .then_some(())
-        .expect("fk violation text");
+        .unwrap(),
+        1
+    );
+    x(
+        &pool,
+        "INSERT INTO fixture_links (item_id, url) VALUES (gen_random_uuid(), 'u')",
+        "",
+    )
+    .await
+    .map(|_| ())
+    .unwrap_err()
+    .contains("(SQLSTATE 23503)")
+    .then_some(())
+    .expect("fk violation text");
     let seed = paca_devhost::Seed { pool: pool.clone() };
     let project = seed.project("P", "").await.unwrap();
     let id = "6f1c1b7e-1111-4222-8333-444455556666";
     let ins = format!("INSERT INTO fixture_items (id, project_id) VALUES ('{id}', '{project}')");
     x(&pool, &ins, "").await.unwrap();
     let e = x(&pool, &ins, "").await.unwrap_err();
-    assert!(e.starts_with("paca.db_exec: ERROR: duplicate key value violates unique constraint"), "{e}");
+    assert!(
+        e.starts_with("paca.db_exec: ERROR: duplicate key value violates unique constraint"),
+        "{e}"
+    );
     assert!(e.ends_with("(SQLSTATE 23505)"), "{e}");
     // search_path: unqualified names resolve to the plugin schema, then public
     let r = q(&pool, "SELECT current_schemas(false)", "").await.unwrap();
@@ -124,20 +202,53 @@ async fn db_query2_through_the_guest_mallocs_reentrantly() {
                  (i64.const 200) (i64.const 204) (i64.const 208) (i64.const 212))
         (if (i32.load (i32.const 212)) (then (return (call $pack (i32.load (i32.const 208)) (i32.load (i32.const 212))))))
         (call $pack (i32.load (i32.const 200)) (i32.load (i32.const 204))))"#;
-    let imports = r#"(import "paca" "db_query2" (func $q (param i64 i64 i64 i64 i64 i64 i64 i64)))"#;
+    let imports =
+        r#"(import "paca" "db_query2" (func $q (param i64 i64 i64 i64 i64 i64 i64 i64)))"#;
     let mut e = env(tokio::runtime::Handle::current());
     e.db = Some(pool.clone());
     let p = load(guest(imports, f), e).await.unwrap();
-    let out = p.call_export("HandleRequest", b"SELECT 1 AS one".to_vec(), None).await.unwrap();
-    assert_eq!(String::from_utf8(out).unwrap(), r#"{"columns":["one"],"rows":[[1]]}"#);
+    let out = p
+        .call_export("HandleRequest", b"SELECT 1 AS one".to_vec(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"columns":["one"],"rows":[[1]]}"#
+    );
     assert_eq!(p.global_i64("mallocs"), Some(2)); // payload + result, via paca_malloc
     assert_eq!(p.global_i64("resets"), Some(1));
-    let out = p.call_export("HandleRequest", b"WITH a AS (SELECT 1) SELECT * FROM a".to_vec(), None).await.unwrap();
-    assert_eq!(String::from_utf8(out).unwrap(), "paca.db_query: only SELECT and DML with RETURNING statements are allowed");
-    let out = p.call_export("HandleRequest", b"DROP TABLE fixture_items".to_vec(), None).await.unwrap();
-    assert_eq!(String::from_utf8(out).unwrap(), "paca.db_query: only SELECT and DML with RETURNING statements are allowed");
-    let out = p.call_export("HandleRequest", b"SELECT 1; DELETE FROM fixture_items".to_vec(), None).await.unwrap();
-    assert_eq!(String::from_utf8(out).unwrap(), "paca.db_query: multiple statements are not allowed");
+    let out = p
+        .call_export(
+            "HandleRequest",
+            b"WITH a AS (SELECT 1) SELECT * FROM a".to_vec(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "paca.db_query: only SELECT and DML with RETURNING statements are allowed"
+    );
+    let out = p
+        .call_export("HandleRequest", b"DROP TABLE fixture_items".to_vec(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "paca.db_query: only SELECT and DML with RETURNING statements are allowed"
+    );
+    let out = p
+        .call_export(
+            "HandleRequest",
+            b"SELECT 1; DELETE FROM fixture_items".to_vec(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "paca.db_query: multiple statements are not allowed"
+    );
 }
 
 async fn apply_raw(pool: &sqlx::PgPool, dir: &std::path::Path) {
@@ -145,9 +256,11 @@ async fn apply_raw(pool: &sqlx::PgPool, dir: &std::path::Path) {
     for f in migrate::migration_files(dir).unwrap() {
         let sql = std::fs::read_to_string(&f).unwrap();
         let mut tx = pool.begin().await.unwrap();
-        tx.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET LOCAL search_path TO {SCHEMA}, public"))))
-            .await
-            .unwrap();
+        tx.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "SET LOCAL search_path TO {SCHEMA}, public"
+        ))))
+        .await
+        .unwrap();
         tx.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)))
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
@@ -162,13 +275,23 @@ async fn migrations_twice(dir: &std::path::Path) {
     paca_devhost::seed::ensure_core_schema(&pool).await.unwrap();
     let files = migrate::migration_files(dir).unwrap();
     assert!(!files.is_empty());
-    let first = migrate::run_migrations(&pool, "com.paca.github", dir).await.unwrap();
-    assert_eq!(first.len(), files.len());
-    let second = migrate::run_migrations(&pool, "com.paca.github", dir).await.unwrap();
-    assert!(second.is_empty());
-    let r = db::query(&pool, SCHEMA, b"SELECT filename FROM plugin_schema_migrations ORDER BY filename", b"", None)
+    let first = migrate::run_migrations(&pool, "com.paca.github", dir)
         .await
         .unwrap();
+    assert_eq!(first.len(), files.len());
+    let second = migrate::run_migrations(&pool, "com.paca.github", dir)
+        .await
+        .unwrap();
+    assert!(second.is_empty());
+    let r = db::query(
+        &pool,
+        SCHEMA,
+        b"SELECT filename FROM plugin_schema_migrations ORDER BY filename",
+        b"",
+        None,
+    )
+    .await
+    .unwrap();
     let v: Value = serde_json::from_str(&r).unwrap();
     assert_eq!(v["rows"].as_array().unwrap().len(), files.len());
     // raw re-execution twice proves IF NOT EXISTS idempotency
@@ -178,13 +301,20 @@ async fn migrations_twice(dir: &std::path::Path) {
 
 #[tokio::test]
 async fn fixture_migrations_apply_twice_and_raw_twice() {
-    migrations_twice(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrations")).await;
+    migrations_twice(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrations"),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn real_migrations_apply_twice_and_raw_twice() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-    assert!(dir.is_dir(), "expected the plugin migrations at {}", dir.display());
+    assert!(
+        dir.is_dir(),
+        "expected the plugin migrations at {}",
+        dir.display()
+    );
     migrations_twice(&dir).await;
 }
 
@@ -202,5 +332,10 @@ async fn storage_kv_roundtrip() {
     let mut e = env(tokio::runtime::Handle::current());
     e.db = Some(pool);
     let p = load(guest(imports, f), e).await.unwrap();
-    assert_eq!(p.call_export("HandleRequest", b"x".to_vec(), None).await.unwrap(), b"v1");
+    assert_eq!(
+        p.call_export("HandleRequest", b"x".to_vec(), None)
+            .await
+            .unwrap(),
+        b"v1"
+    );
 }

@@ -44,10 +44,16 @@ async fn start_with(funcs: &str, limits: Limits) -> Env {
     let mf = dir.path().join("plugin.json");
     std::fs::write(&mf, manifest().to_string()).unwrap();
     let cfg = DevHostConfig::new(&wasm, &mf)
-        .migrations(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrations"))
+        .migrations(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrations"),
+        )
         .limits(limits);
     let host = DevHost::start(cfg).await.unwrap();
-    Env { host, _dir: dir, client: reqwest::Client::new() }
+    Env {
+        host,
+        _dir: dir,
+        client: reqwest::Client::new(),
+    }
 }
 
 async fn start() -> Env {
@@ -55,7 +61,13 @@ async fn start() -> Env {
 }
 
 /// Sends a request; returns status and the envelope the plugin received (None if it did not run).
-async fn send(e: &Env, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Option<Value>) {
+async fn send(
+    e: &Env,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, Option<Value>) {
     let mut rb = e
         .client
         .request(method.parse().unwrap(), e.host.plugin_url(path))
@@ -67,7 +79,9 @@ async fn send(e: &Env, method: &str, path: &str, token: Option<&str>, body: &str
     let resp = rb.send().await.unwrap();
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
-    let env = text.strip_prefix('X').map(|j| serde_json::from_str(j).unwrap());
+    let env = text
+        .strip_prefix('X')
+        .map(|j| serde_json::from_str(j).unwrap());
     (status, env)
 }
 
@@ -77,10 +91,22 @@ async fn envelope_shape_and_project_scoping() {
     let seed = e.host.seed();
     let project = seed.project("P", "PRJ").await.unwrap();
     seed.dev_members(&project).await.unwrap();
-    let (st, env) = send(&e, "GET", &format!("projects/{project}/links?a=1&a=2&b=x%20y"), Some("dev-viewer"), "").await;
+    let (st, env) = send(
+        &e,
+        "GET",
+        &format!("projects/{project}/links?a=1&a=2&b=x%20y"),
+        Some("dev-viewer"),
+        "",
+    )
+    .await;
     assert_eq!(st, 200);
     let env = env.unwrap();
-    let keys: Vec<&str> = env.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = env
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys.len(), 9);
     assert_eq!(env["method"], "GET");
     assert_eq!(env["path"], format!("projects/{project}/links"));
@@ -94,8 +120,26 @@ async fn envelope_shape_and_project_scoping() {
     assert_eq!(env["body"], "");
 
     // raw envelope key order as the Go struct
-    let resp = e.client.get(e.host.plugin_url("open")).send().await.unwrap().text().await.unwrap();
-    let order = ["\"method\"", "\"path\"", "\"query\"", "\"project_id\"", "\"caller_id\"", "\"user_id\"", "\"caller_role\"", "\"headers\"", "\"body\""];
+    let resp = e
+        .client
+        .get(e.host.plugin_url("open"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let order = [
+        "\"method\"",
+        "\"path\"",
+        "\"query\"",
+        "\"project_id\"",
+        "\"caller_id\"",
+        "\"user_id\"",
+        "\"caller_role\"",
+        "\"headers\"",
+        "\"body\"",
+    ];
     let pos: Vec<usize> = order.iter().map(|k| resp.find(k).unwrap()).collect();
     assert!(pos.windows(2).all(|w| w[0] < w[1]), "{resp}");
 
@@ -118,22 +162,68 @@ async fn middlewares_401_403_400() {
     let links = format!("projects/{project}/links");
     assert_eq!(send(&e, "GET", &links, None, "").await.0, 401); // anonymous + requireActions
     assert_eq!(send(&e, "GET", &links, Some("bogus"), "").await.0, 401); // invalid bearer even with optionalAuthn
-    assert_eq!(send(&e, "POST", &links, Some("dev-member"), "{}").await.0, 403); // lacks github:manage
-    assert_eq!(send(&e, "POST", &links, Some("dev-admin"), "{}").await.0, 200);
-    assert_eq!(send(&e, "GET", &links, Some("dev-stale-password"), "").await.0, 403);
-    assert_eq!(send(&e, "GET", "projects/not-a-uuid/links", Some("dev-admin"), "").await.0, 400);
-    assert_eq!(send(&e, "GET", &format!("projects/{other}/links"), Some("dev-member"), "").await.0, 403); // not a member
+    assert_eq!(
+        send(&e, "POST", &links, Some("dev-member"), "{}").await.0,
+        403
+    ); // lacks github:manage
+    assert_eq!(
+        send(&e, "POST", &links, Some("dev-admin"), "{}").await.0,
+        200
+    );
+    assert_eq!(
+        send(&e, "GET", &links, Some("dev-stale-password"), "")
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        send(
+            &e,
+            "GET",
+            "projects/not-a-uuid/links",
+            Some("dev-admin"),
+            ""
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        send(
+            &e,
+            "GET",
+            &format!("projects/{other}/links"),
+            Some("dev-member"),
+            ""
+        )
+        .await
+        .0,
+        403
+    ); // not a member
     assert_eq!(send(&e, "GET", "me", None, "").await.0, 401);
     assert_eq!(send(&e, "GET", "default", None, "").await.0, 401); // default policy = authn
-    assert_eq!(send(&e, "GET", "default", Some("dev-stale-password"), "").await.0, 403);
+    assert_eq!(
+        send(&e, "GET", "default", Some("dev-stale-password"), "")
+            .await
+            .0,
+        403
+    );
     assert_eq!(send(&e, "GET", "open", None, "").await.0, 200);
-    assert_eq!(send(&e, "GET", "legacy", Some("dev-admin"), "").await.0, 500);
+    assert_eq!(
+        send(&e, "GET", "legacy", Some("dev-admin"), "").await.0,
+        500
+    );
     // unmatched route: forwarded with no middleware at all
     let (st, env) = send(&e, "DELETE", "projects/x/undeclared", None, "").await;
     assert_eq!(st, 200);
     assert_eq!(env.unwrap()["path"], "projects/x/undeclared");
     // unknown plugin
-    let r = e.client.get(format!("{}/api/v1/plugins/other/x", e.host.base_url())).send().await.unwrap();
+    let r = e
+        .client
+        .get(format!("{}/api/v1/plugins/other/x", e.host.base_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 404);
 }
 
@@ -152,7 +242,14 @@ async fn webhook_is_anonymous_with_raw_body() {
 
 #[tokio::test]
 async fn body_over_limit_is_413_before_the_guest_runs() {
-    let e = start_with(XECHO, Limits { max_request_body_bytes: 2048, ..Limits::default() }).await;
+    let e = start_with(
+        XECHO,
+        Limits {
+            max_request_body_bytes: 2048,
+            ..Limits::default()
+        },
+    )
+    .await;
     let (st, env) = send(&e, "POST", "webhook", None, &"a".repeat(4096)).await;
     assert_eq!(st, 413);
     assert!(env.is_none());
@@ -209,8 +306,17 @@ async fn response_envelope_mapping() {
 
 #[tokio::test]
 async fn trap_is_500_plugin_execution_error() {
-    let e = start_with(r#"(func (export "HandleRequest") (param i32 i32) (result i64) unreachable)"#, Limits::default()).await;
-    let r = e.client.get(e.host.plugin_url("open")).send().await.unwrap();
+    let e = start_with(
+        r#"(func (export "HandleRequest") (param i32 i32) (result i64) unreachable)"#,
+        Limits::default(),
+    )
+    .await;
+    let r = e
+        .client
+        .get(e.host.plugin_url("open"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 500);
     assert!(r.text().await.unwrap().contains("plugin execution error: "));
 }
@@ -229,7 +335,11 @@ async fn task_deleted_event_dispatch_and_dev_endpoints() {
     let project = seed.project("P", "PRJ").await.unwrap();
     let task = seed.task(&project, "T1").await.unwrap();
     assert_eq!(task.task_number, 1);
-    let payload = e.host.delete_task(&task.id, Some("00000000-0000-4000-8000-000000000001")).await.unwrap();
+    let payload = e
+        .host
+        .delete_task(&task.id, Some("00000000-0000-4000-8000-000000000001"))
+        .await
+        .unwrap();
     assert_eq!(payload["activity_type"], "task.deleted");
     assert_eq!(payload["content"], "{}");
     assert_eq!(payload["task_id"], task.id);
@@ -247,7 +357,11 @@ async fn task_deleted_event_dispatch_and_dev_endpoints() {
     let t2 = seed.task(&project, "T2").await.unwrap();
     let r = e
         .client
-        .post(format!("{}/__devhost/tasks/{}/delete", e.host.base_url(), t2.id))
+        .post(format!(
+            "{}/__devhost/tasks/{}/delete",
+            e.host.base_url(),
+            t2.id
+        ))
         .header("authorization", "Bearer dev-admin")
         .send()
         .await
@@ -255,14 +369,22 @@ async fn task_deleted_event_dispatch_and_dev_endpoints() {
     assert_eq!(r.status().as_u16(), 200);
     let v: Value = r.json_text().await;
     assert_eq!(v["actor_id"], "00000000-0000-4000-8000-000000000001");
-    let ev: Value = e.client.get(format!("{}/__devhost/events", e.host.base_url())).send().await.unwrap().json_text().await;
+    let ev: Value = e
+        .client
+        .get(format!("{}/__devhost/events", e.host.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json_text()
+        .await;
     assert_eq!(ev["dispatched"].as_array().unwrap().len(), 3);
     assert_eq!(ev["emitted"], json!([]));
-    let deleted: (Option<String>,) = sqlx::query_as("SELECT deleted_at::text FROM tasks WHERE id::text = $1")
-        .bind(&t2.id)
-        .fetch_one(e.host.pool())
-        .await
-        .unwrap();
+    let deleted: (Option<String>,) =
+        sqlx::query_as("SELECT deleted_at::text FROM tasks WHERE id::text = $1")
+            .bind(&t2.id)
+            .fetch_one(e.host.pool())
+            .await
+            .unwrap();
     assert!(deleted.0.is_some());
 }
 

@@ -12,12 +12,17 @@ fn rt() -> tokio::runtime::Handle {
 #[tokio::test]
 async fn echo_unpacks_i64_and_resets_after_every_call() {
     let p = load(guest("", ECHO), env(rt())).await.unwrap();
-    let out = p.call_export("HandleRequest", b"hello".to_vec(), None).await.unwrap();
+    let out = p
+        .call_export("HandleRequest", b"hello".to_vec(), None)
+        .await
+        .unwrap();
     assert_eq!(out, b"hello");
     assert_eq!(p.global_i64("mallocs"), Some(1));
     assert_eq!(p.global_i64("first_size"), Some(5));
     assert_eq!(p.global_i64("resets"), Some(1));
-    p.call_export("HandleRequest", b"again".to_vec(), None).await.unwrap();
+    p.call_export("HandleRequest", b"again".to_vec(), None)
+        .await
+        .unwrap();
     assert_eq!(p.global_i64("resets"), Some(2));
 }
 
@@ -27,7 +32,10 @@ async fn empty_payload_is_zero_zero_without_malloc() {
         (call $pack (i32.add (local.get $p) (i32.const 7)) (local.get $l)))"#;
     let p = load(guest("", f), env(rt())).await.unwrap();
     // ptr 0+7 with len 0 → empty response, no memory access
-    let out = p.call_export("HandleRequest", Vec::new(), None).await.unwrap();
+    let out = p
+        .call_export("HandleRequest", Vec::new(), None)
+        .await
+        .unwrap();
     assert!(out.is_empty());
     assert_eq!(p.global_i64("mallocs"), Some(0));
     assert_eq!(p.global_i64("resets"), Some(1));
@@ -41,8 +49,15 @@ async fn malloc_returning_zero_is_an_error_and_still_resets() {
       (func (export "ResetAllocator") (global.set $resets (i32.add (global.get $resets) (i32.const 1))))
       (func (export "HandleRequest") (param i32 i32) (result i64) (i64.const 0)))"#;
     let p = load(wat.into(), env(rt())).await.unwrap();
-    let err = p.call_export("HandleRequest", b"x".to_vec(), None).await.unwrap_err();
-    assert!(err.to_string().contains("malloc returned 0 (buffer exhausted)"), "{err}");
+    let err = p
+        .call_export("HandleRequest", b"x".to_vec(), None)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("malloc returned 0 (buffer exhausted)"),
+        "{err}"
+    );
     assert_eq!(p.global_i64("resets"), Some(1));
 }
 
@@ -53,18 +68,29 @@ async fn legacy_malloc_fallback() {
       (func (export "HandleRequest") (param $p i32) (param $l i32) (result i64)
         (i64.or (i64.shl (i64.extend_i32_u (local.get $p)) (i64.const 32)) (i64.extend_i32_u (local.get $l)))))"#;
     let p = load(wat.into(), env(rt())).await.unwrap();
-    assert_eq!(p.call_export("HandleRequest", b"abc".to_vec(), None).await.unwrap(), b"abc");
+    assert_eq!(
+        p.call_export("HandleRequest", b"abc".to_vec(), None)
+            .await
+            .unwrap(),
+        b"abc"
+    );
 }
 
 #[tokio::test]
 async fn trap_becomes_error_and_resets() {
     let f = r#"(func (export "HandleRequest") (param i32 i32) (result i64) unreachable)"#;
     let p = load(guest("", f), env(rt())).await.unwrap();
-    let err = p.call_export("HandleRequest", b"x".to_vec(), None).await.unwrap_err();
+    let err = p
+        .call_export("HandleRequest", b"x".to_vec(), None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, CallError::Failed(_)));
     assert_eq!(p.global_i64("resets"), Some(1));
     // the instance stays usable after a trap
-    let err2 = p.call_export("HandleRequest", b"y".to_vec(), None).await.unwrap_err();
+    let err2 = p
+        .call_export("HandleRequest", b"y".to_vec(), None)
+        .await
+        .unwrap_err();
     assert!(matches!(err2, CallError::Failed(_)));
     assert_eq!(p.global_i64("resets"), Some(2));
 }
@@ -73,32 +99,60 @@ async fn trap_becomes_error_and_resets() {
 async fn out_of_bounds_result_is_an_error() {
     let f = r#"(func (export "HandleRequest") (param i32 i32) (result i64) (i64.const 0x7fffffff00000010))"#;
     let p = load(guest("", f), env(rt())).await.unwrap();
-    assert!(p.call_export("HandleRequest", b"x".to_vec(), None).await.is_err());
+    assert!(
+        p.call_export("HandleRequest", b"x".to_vec(), None)
+            .await
+            .is_err()
+    );
     assert_eq!(p.global_i64("resets"), Some(1));
 }
 
 #[tokio::test]
 async fn missing_export_is_reported() {
     let p = load(guest("", ""), env(rt())).await.unwrap();
-    let err = p.call_export("HandleRequest", b"x".to_vec(), None).await.unwrap_err();
+    let err = p
+        .call_export("HandleRequest", b"x".to_vec(), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.to_string(), "HandleRequest not exported");
 }
 
 #[tokio::test]
 async fn payload_over_limit_rejected_before_the_guest_runs() {
-    let limits = Limits { max_request_body_bytes: 8, ..Limits::default() };
+    let limits = Limits {
+        max_request_body_bytes: 8,
+        ..Limits::default()
+    };
     let p = load_with(guest("", ECHO), env(rt()), limits).await.unwrap();
-    let err = p.call_export("HandleRequest", vec![b'a'; 9], None).await.unwrap_err();
-    assert!(matches!(err, CallError::PayloadTooLarge { size: 9, limit: 8 }), "{err}");
+    let err = p
+        .call_export("HandleRequest", vec![b'a'; 9], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CallError::PayloadTooLarge { size: 9, limit: 8 }),
+        "{err}"
+    );
     assert_eq!(p.global_i64("mallocs"), Some(0));
     assert_eq!(p.global_i64("resets"), Some(0));
-    assert_eq!(p.call_export("HandleRequest", vec![b'a'; 8], None).await.unwrap().len(), 8);
+    assert_eq!(
+        p.call_export("HandleRequest", vec![b'a'; 8], None)
+            .await
+            .unwrap()
+            .len(),
+        8
+    );
 }
 
 #[tokio::test]
 async fn unknown_or_mismatched_import_fails_instantiation_subset_loads() {
-    let unknown = guest(r#"(import "paca" "no_such_fn" (func (param i64 i64)))"#, ECHO);
-    let e = load(unknown, env(rt())).await.err().expect("unknown import must fail");
+    let unknown = guest(
+        r#"(import "paca" "no_such_fn" (func (param i64 i64)))"#,
+        ECHO,
+    );
+    let e = load(unknown, env(rt()))
+        .await
+        .err()
+        .expect("unknown import must fail");
     assert!(format!("{e:#}").contains("no_such_fn"), "{e:#}");
     let mismatched = guest(r#"(import "paca" "log" (func (param i32 i32 i32)))"#, ECHO);
     assert!(load(mismatched, env(rt())).await.is_err());
@@ -141,7 +195,10 @@ async fn config_get_allowlist_and_empty_values() {
                  (call $pack (i32.load (i32.const 100)) (i32.load (i32.const 104))))"#,
             len = key.len()
         );
-        guest(r#"(import "paca" "config_get" (func $cfg (param i64 i64 i64 i64)))"#, &funcs)
+        guest(
+            r#"(import "paca" "config_get" (func $cfg (param i64 i64 i64 i64)))"#,
+            &funcs,
+        )
     }
     let mk_env = || {
         let mut e = env(tokio::runtime::Handle::current());
@@ -152,11 +209,22 @@ async fn config_get_allowlist_and_empty_values() {
         e
     };
     let p = load(wat("ENCRYPTION_KEY"), mk_env()).await.unwrap();
-    assert_eq!(p.call_export("HandleRequest", b"x".to_vec(), None).await.unwrap(), "ab".repeat(32).as_bytes());
+    assert_eq!(
+        p.call_export("HandleRequest", b"x".to_vec(), None)
+            .await
+            .unwrap(),
+        "ab".repeat(32).as_bytes()
+    );
     for key in ["SECRET", "PUBLIC_URL", "encryption_key"] {
         let p = load(wat(key), mk_env()).await.unwrap();
         // (0,0) written: ptr and len both zeroed, no malloc beyond the payload
-        assert!(p.call_export("HandleRequest", b"x".to_vec(), None).await.unwrap().is_empty(), "{key}");
+        assert!(
+            p.call_export("HandleRequest", b"x".to_vec(), None)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{key}"
+        );
         assert_eq!(p.global_i64("mallocs"), Some(1), "{key}");
     }
 }
@@ -169,8 +237,14 @@ async fn wasi_random_is_deterministic_across_loads() {
     let imports = r#"(import "wasi_snapshot_preview1" "random_get" (func $rand (param i32 i32) (result i32)))"#;
     let a = load(guest(imports, f), env(rt())).await.unwrap();
     let b = load(guest(imports, f), env(rt())).await.unwrap();
-    let ra = a.call_export("HandleRequest", b"x".to_vec(), None).await.unwrap();
-    let rb = b.call_export("HandleRequest", b"x".to_vec(), None).await.unwrap();
+    let ra = a
+        .call_export("HandleRequest", b"x".to_vec(), None)
+        .await
+        .unwrap();
+    let rb = b
+        .call_export("HandleRequest", b"x".to_vec(), None)
+        .await
+        .unwrap();
     assert_eq!(ra, rb);
     assert_ne!(ra, vec![0u8; 32]);
 }
@@ -182,7 +256,10 @@ async fn events_write_payload_then_topic_and_skip_without_export() {
         (func (export "HandleEvent") (param $tp i32) (param $tl i32) (param $pp i32) (param $pl i32)
           (global.set $tl (local.get $tl)) (global.set $pl (local.get $pl)))"#;
     let p = load(guest("", f), env(rt())).await.unwrap();
-    assert!(p.dispatch_event("task.deleted", br#"{"id":"1"}"#.to_vec()).await);
+    assert!(
+        p.dispatch_event("task.deleted", br#"{"id":"1"}"#.to_vec())
+            .await
+    );
     assert_eq!(p.global_i64("first_size"), Some(10)); // payload malloc'd first
     assert_eq!(p.global_i64("mallocs"), Some(2));
     assert_eq!(p.global_i64("topic_len"), Some(12));
@@ -193,19 +270,37 @@ async fn events_write_payload_then_topic_and_skip_without_export() {
     assert!(!none.dispatch_event("task.deleted", b"{}".to_vec()).await);
     assert_eq!(none.global_i64("mallocs"), Some(0));
 
-    let small = load_with(guest("", f), env(rt()), Limits { max_request_body_bytes: 4, ..Limits::default() })
-        .await
-        .unwrap();
-    assert!(!small.dispatch_event("task.deleted", br#"{"a":1}"#.to_vec()).await);
+    let small = load_with(
+        guest("", f),
+        env(rt()),
+        Limits {
+            max_request_body_bytes: 4,
+            ..Limits::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        !small
+            .dispatch_event("task.deleted", br#"{"a":1}"#.to_vec())
+            .await
+    );
     assert_eq!(small.global_i64("mallocs"), Some(0));
 }
 
 #[tokio::test]
 async fn epoch_interruption_stops_runaway_guests() {
     let f = r#"(func (export "HandleRequest") (param i32 i32) (result i64) (loop $l (br $l)) (i64.const 0))"#;
-    let limits = Limits { interrupt_after: Some(std::time::Duration::from_millis(50)), ..Limits::default() };
+    let limits = Limits {
+        interrupt_after: Some(std::time::Duration::from_millis(50)),
+        ..Limits::default()
+    };
     let p: Arc<Plugin> = load_with(guest("", f), env(rt()), limits).await.unwrap();
-    assert!(p.call_export("HandleRequest", b"x".to_vec(), None).await.is_err());
+    assert!(
+        p.call_export("HandleRequest", b"x".to_vec(), None)
+            .await
+            .is_err()
+    );
     assert_eq!(p.global_i64("resets"), Some(1));
 }
 
@@ -220,10 +315,18 @@ async fn event_emit_is_recorded_in_order() {
           (i64.const 0))"#;
     let e = env(rt());
     let log = e.events.clone();
-    let p = load(guest(r#"(import "paca" "event_emit" (func $emit (param i64 i64 i64 i64) (result i32)))"#, f), e)
+    let p = load(
+        guest(
+            r#"(import "paca" "event_emit" (func $emit (param i64 i64 i64 i64) (result i32)))"#,
+            f,
+        ),
+        e,
+    )
+    .await
+    .unwrap();
+    p.call_export("HandleRequest", b"x".to_vec(), None)
         .await
         .unwrap();
-    p.call_export("HandleRequest", b"x".to_vec(), None).await.unwrap();
     let ev = log.emitted();
     assert_eq!(ev.len(), 2);
     assert_eq!(ev[0].topic, "github.pr_merged");

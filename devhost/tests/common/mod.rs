@@ -58,10 +58,16 @@ pub async fn load_with(wat: String, env: HostEnv, limits: Limits) -> anyhow::Res
 
 /// A fresh database with the core schema and the plugin schema (fixture migrations).
 pub async fn fresh_pool() -> sqlx::PgPool {
-    let url = paca_devhost::pg::fresh_database().await.expect("fresh database");
+    let url = paca_devhost::pg::fresh_database()
+        .await
+        .expect("fresh database");
     let pool = paca_devhost::pg::connect(&url).await.expect("connect");
-    paca_devhost::seed::ensure_core_schema(&pool).await.expect("core schema");
+    paca_devhost::seed::ensure_core_schema(&pool)
+        .await
+        .expect("core schema");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrations");
-    paca_devhost::migrate::run_migrations(&pool, "com.paca.github", &dir).await.expect("migrations");
+    paca_devhost::migrate::run_migrations(&pool, "com.paca.github", &dir)
+        .await
+        .expect("migrations");
     pool
 }
