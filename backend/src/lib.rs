@@ -11,8 +11,10 @@
 pub mod abi;
 pub mod crypto;
 pub mod entropy;
+pub mod generated;
 pub mod github;
 pub mod host;
+pub mod plugin;
 pub mod signature;
 pub mod taskref;
 pub mod validate;
@@ -23,23 +25,14 @@ pub mod fake_host;
 pub use abi::envelope::{Request, Response};
 pub use host::Host;
 
-// ---------------------------------------------------------------------------------------------
-// Entry points called by the wasm exports.
-//
-// PLACEHOLDER until the generated router (`generated::api::dispatch`) is wired in by the handler
-// author: every route is 404 and events are ignored. Keep these thin: decode/encode and the
-// allocator live in `abi`, routing in `generated`, behaviour in handler modules.
-// ---------------------------------------------------------------------------------------------
-
-/// Handles one proxied HTTP request.
+/// Handles one proxied HTTP request: the generated router, then the handlers in [`plugin`].
 pub fn handle_request<H: Host>(host: &H, req: Request) -> Response {
-    let _ = (host, req);
-    Response::error(404, "ROUTE_NOT_FOUND", "route not found")
+    generated::api::dispatch(&plugin::Plugin::new(host), &req)
 }
 
 /// Handles one subscribed event (`payload` is the event's JSON payload object).
 pub fn handle_event<H: Host>(host: &H, topic: &str, payload: &[u8]) {
-    let _ = (host, topic, payload);
+    plugin::Plugin::new(host).handle_event(topic, payload);
 }
 
 export_plugin!(handle_request, handle_event);
@@ -50,7 +43,7 @@ mod tests {
     use fake_host::FakeHost;
 
     #[test]
-    fn unrouted_request_is_paca_404_without_host_calls() {
+    fn unrouted_request_is_paca_404_and_bad_events_touch_no_data() {
         let host = FakeHost::new();
         let resp = handle_request(&host, Request::default());
         assert_eq!(resp.status, 404);
@@ -60,7 +53,9 @@ mod tests {
             serde_json::json!({"success":false,"error":"route not found","error_code":"ROUTE_NOT_FOUND"})
         );
         assert_eq!(host.calls().total(), 0);
+        // An event without a task id is ignored after a warning, without touching the DB.
         handle_event(&host, "task.deleted", b"{}");
-        assert_eq!(host.calls().total(), 0);
+        assert_eq!(host.calls().db(), 0);
+        assert_eq!(host.logs().len(), 1);
     }
 }

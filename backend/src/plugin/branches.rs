@@ -1,0 +1,193 @@
+//! Branches linked to tasks: created on GitHub from Paca, or auto-linked from pushes.
+
+use super::pull_requests::{task_not_found, task_repo_context};
+use super::support::event;
+use super::support::{repo_html_url, row_type, uuid_param};
+use super::{Plugin, topics};
+use crate::generated::api::*;
+use crate::github::GithubError;
+use crate::host::{Host, LogLevel};
+use crate::validate;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+row_type!(
+    /// A linked branch; `id` is null on the task-only row of a LEFT JOIN.
+    BranchRow {
+        id: Option<Uuid>,
+        repo_id: Option<Uuid>,
+        repo_full_name: Option<String>,
+        branch_name: Option<String>,
+        created_at: Option<String>,
+    }
+);
+
+row_type!(Inserted {
+    id: Uuid,
+    created_at: String
+});
+
+/// GitHub's web URL of a branch.
+pub(super) fn branch_url(full_name: &str, branch: &str) -> String {
+    format!("{}/tree/{branch}", repo_html_url(full_name))
+}
+
+pub(super) fn list<H: Host>(
+    p: &Plugin<'_, H>,
+    project_id: Uuid,
+    task_id: Uuid,
+) -> Result<Vec<Branch>, ApiError> {
+    let rows: Vec<BranchRow> = p.rows(
+        "list the task's branches",
+        "SELECT b.id, b.repo_id, r.full_name AS repo_full_name, b.branch_name, b.created_at FROM tasks t \
+         LEFT JOIN github_task_branches b ON b.task_id = t.id \
+         LEFT JOIN github_repositories r ON r.id = b.repo_id \
+         WHERE t.id = $1 AND t.project_id = $2 AND t.deleted_at IS NULL \
+         ORDER BY b.created_at, b.id",
+        &[uuid_param(task_id), uuid_param(project_id)],
+    )?;
+    if rows.is_empty() {
+        return Err(task_not_found());
+    }
+    let mut out = Vec::new();
+    for row in rows {
+        // A branch whose repository is gone is not shown (the cascade removes it anyway).
+        if let (Some(id), Some(repo_id), Some(full), Some(name), Some(created_at)) = (
+            row.id,
+            row.repo_id,
+            row.repo_full_name,
+            row.branch_name,
+            row.created_at,
+        ) {
+            out.push(Branch {
+                id,
+                task_id,
+                repo_id,
+                html_url: branch_url(&full, &name),
+                repo_full_name: full,
+                branch_name: name,
+                created_at,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn check_branch_name(field: &str, name: &str) -> Result<(), ApiError> {
+    match validate::branch_name_problem(name) {
+        None => Ok(()),
+        Some(problem) => Err(ApiError::new(
+            ErrorCode::InvalidBranchName,
+            format!("`{field}` {name:?} is not a valid branch name: {problem}"),
+        )),
+    }
+}
+
+pub(super) fn create<H: Host>(
+    p: &Plugin<'_, H>,
+    project_id: Uuid,
+    task_id: Uuid,
+    body: CreateBranchRequest,
+) -> Result<Branch, ApiError> {
+    let branch = body
+        .branch_name
+        .trim()
+        .trim_start_matches("refs/heads/")
+        .to_string();
+    check_branch_name("branch_name", &branch)?;
+    if let Some(source) = &body.source_branch {
+        check_branch_name("source_branch", source.trim())?;
+    }
+    let key = p.key()?;
+    let (repo_id, owner, name, full_name, default_branch, stored) =
+        task_repo_context(p, project_id, task_id, body.repo_id)?;
+    let source = body
+        .source_branch
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&default_branch)
+        .to_string();
+    let token = p.decrypt(&key, "decrypt the token", &stored)?;
+    let gh = p.github(token);
+    let sha = gh
+        .get_branch_head(&owner, &name, &source)
+        .map_err(|e| match e {
+            GithubError::NotFound => ApiError::new(
+                ErrorCode::GithubBranchNotFound,
+                format!("source branch `{source}` not found in {full_name}"),
+            ),
+            other => p.github_error("read the source branch", other),
+        })?;
+    gh.create_ref(&owner, &name, &branch, &sha)
+        .map_err(|e| match e {
+            GithubError::Validation { message, details }
+                if format!("{message} {}", details.join(" "))
+                    .to_lowercase()
+                    .contains("already exists") =>
+            {
+                ApiError::new(
+                    ErrorCode::GithubBranchAlreadyExists,
+                    format!("branch `{branch}` already exists in {full_name}"),
+                )
+            }
+            GithubError::NotFound => ApiError::new(
+                ErrorCode::GithubTokenInsufficientPermissions,
+                format!("the token cannot create branches in {full_name} (it needs write access)"),
+            ),
+            GithubError::Validation { message, details } => {
+                p.log(
+                    LogLevel::Warn,
+                    &format!("github: creating {branch} in {full_name}: {message} {details:?}"),
+                );
+                ApiError::new(
+                    ErrorCode::InvalidBranchName,
+                    format!("GitHub refused the branch `{branch}`: {message}"),
+                )
+            }
+            other => p.github_error("create the branch", other),
+        })?;
+    let inserted: Option<Inserted> = p.row(
+        "link the branch",
+        "INSERT INTO github_task_branches (task_id, repo_id, branch_name) VALUES ($1, $2, $3) \
+         ON CONFLICT (task_id, repo_id, branch_name) DO NOTHING RETURNING id, created_at",
+        &[
+            uuid_param(task_id),
+            uuid_param(repo_id),
+            Value::String(branch.clone()),
+        ],
+    )?;
+    let Some(inserted) = inserted else {
+        return Err(ApiError::new(
+            ErrorCode::GithubBranchAlreadyLinked,
+            format!("`{branch}` is already linked to this task"),
+        ));
+    };
+    p.emit(
+        topics::BRANCH_LINKED,
+        branch_event(project_id, task_id, repo_id, &branch, "created"),
+    );
+    Ok(Branch {
+        id: inserted.id,
+        task_id,
+        repo_id,
+        html_url: branch_url(&full_name, &branch),
+        repo_full_name: full_name,
+        branch_name: branch,
+        created_at: inserted.created_at,
+    })
+}
+
+pub(super) fn branch_event(
+    project_id: Uuid,
+    task_id: Uuid,
+    repo_id: Uuid,
+    branch: &str,
+    source: &str,
+) -> Value {
+    event(
+        project_id,
+        task_id,
+        repo_id,
+        json!({ "branch_name": branch, "source": source }),
+    )
+}

@@ -1,0 +1,91 @@
+//! Core events the plugin subscribes to. Delivery is at-least-once, so each handler is
+//! idempotent; failures are logged (the host ignores HandleEvent's outcome).
+
+use super::Plugin;
+use super::integration;
+use super::support::uuid_param;
+use crate::host::{Host, LogLevel};
+use serde_json::Value;
+use uuid::Uuid;
+
+pub(super) fn handle<H: Host>(p: &Plugin<'_, H>, topic: &str, payload: &[u8]) {
+    let payload: Value = match serde_json::from_slice(payload) {
+        Ok(v) => v,
+        Err(e) => {
+            p.log(
+                LogLevel::Warn,
+                &format!("github: ignoring {topic}: invalid payload: {e}"),
+            );
+            return;
+        }
+    };
+    let id = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| payload.get(*k)?.as_str()?.parse::<Uuid>().ok())
+    };
+    match topic {
+        // The payload's `id` is the *activity* id; the task is `task_id`.
+        "task.deleted" => match id(&["task_id"]) {
+            Some(task_id) => task_deleted(p, task_id),
+            None => p.log(
+                LogLevel::Warn,
+                "github: ignoring task.deleted without a task_id",
+            ),
+        },
+        "project.deleted" => match id(&["project_id", "id"]) {
+            Some(project_id) => project_deleted(p, project_id),
+            None => p.log(
+                LogLevel::Warn,
+                "github: ignoring project.deleted without a project id",
+            ),
+        },
+        other => p.log(LogLevel::Debug, &format!("github: ignoring event {other}")),
+    }
+}
+
+/// Tasks are soft-deleted, so the foreign-key cascade never fires: remove the task's branch and
+/// PR links here, but only if the task really is deleted (a replayed event for a restored task
+/// must not drop its links).
+fn task_deleted<H: Host>(p: &Plugin<'_, H>, task_id: Uuid) {
+    let result = p.host.db_exec(
+        "WITH gone AS (SELECT $1::uuid AS id WHERE NOT EXISTS \
+           (SELECT 1 FROM tasks WHERE id = $1::uuid AND deleted_at IS NULL)), \
+         branches AS (DELETE FROM github_task_branches WHERE task_id IN (SELECT id FROM gone)) \
+         DELETE FROM github_task_pr_links WHERE task_id IN (SELECT id FROM gone)",
+        &[uuid_param(task_id)],
+    );
+    match result {
+        Ok(n) => p.log(
+            LogLevel::Debug,
+            &format!("github: task {task_id} deleted, {n} PR link(s) removed"),
+        ),
+        Err(e) => p.log(
+            LogLevel::Error,
+            &format!("github: cleaning up after task {task_id} failed: {e}"),
+        ),
+    }
+}
+
+/// Removes the project's webhooks on GitHub (the reference left them firing) and its rows.
+fn project_deleted<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) {
+    match integration::delete(p, project_id) {
+        Ok(removal) => {
+            for f in &removal.webhook_failures {
+                p.log(
+                    LogLevel::Warn,
+                    &format!(
+                        "github: webhook of {} not removed: {}",
+                        f.full_name, f.reason
+                    ),
+                );
+            }
+        }
+        Err(e) => p.log(
+            LogLevel::Error,
+            &format!(
+                "github: cleaning up project {project_id} failed: {}",
+                e.message
+            ),
+        ),
+    }
+}

@@ -1,0 +1,249 @@
+//! The project's GitHub connection: status, token set/replace/delete, accessible repositories.
+
+use super::Plugin;
+use super::support::{repo_html_url, row_type, uuid_param};
+use crate::entropy;
+use crate::generated::api::*;
+use crate::github::GithubError;
+use crate::host::{Host, LogLevel};
+use serde_json::Value;
+use uuid::Uuid;
+
+row_type!(Timestamps {
+    created_at: String,
+    updated_at: String
+});
+
+row_type!(StoredToken {
+    access_token_enc: String
+});
+
+row_type!(
+    /// One row per linked repository (or one all-null row when none is linked).
+    HookRow {
+        access_token_enc: String,
+        owner: Option<String>,
+        repo_name: Option<String>,
+        full_name: Option<String>,
+        webhook_id: Option<i64>,
+    }
+);
+
+pub(super) fn get<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) -> Result<Integration, ApiError> {
+    let row: Option<Timestamps> = p.row(
+        "read the integration",
+        "SELECT created_at, updated_at FROM github_integrations WHERE project_id = $1",
+        &[uuid_param(project_id)],
+    )?;
+    Ok(integration(project_id, row))
+}
+
+fn integration(project_id: Uuid, row: Option<Timestamps>) -> Integration {
+    Integration {
+        project_id,
+        connected: row.is_some(),
+        created_at: row.as_ref().map(|r| r.created_at.clone()),
+        updated_at: row.map(|r| r.updated_at),
+    }
+}
+
+pub(super) fn set_token<H: Host>(
+    p: &Plugin<'_, H>,
+    project_id: Uuid,
+    body: SetTokenRequest,
+) -> Result<Integration, ApiError> {
+    let token = body.token.trim();
+    if token.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "`token` must not be blank",
+        ));
+    }
+    if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "`token` must not contain whitespace",
+        ));
+    }
+    // Key first: a misconfigured server must not call GitHub for nothing.
+    let key = p.key()?;
+    let user = p
+        .github(token.to_string())
+        .get_user()
+        .map_err(|e| match e {
+            GithubError::Unauthorized | GithubError::Forbidden { .. } | GithubError::NotFound => {
+                ApiError::new(
+                    ErrorCode::GithubInvalidToken,
+                    "GitHub rejected the token: it is invalid, expired or lacks access",
+                )
+            }
+            other => p.github_error("validate the token", other),
+        })?;
+    p.log(
+        LogLevel::Info,
+        &format!(
+            "github: project {project_id} connected as GitHub user {}",
+            user.login
+        ),
+    );
+    let nonce = entropy::nonce(p.host).map_err(|e| p.internal("draw a nonce", e))?;
+    let stored = key.encrypt(token.as_bytes(), &nonce);
+    let row: Option<Timestamps> = p.row(
+        "store the token",
+        "INSERT INTO github_integrations (project_id, access_token_enc) VALUES ($1, $2) \
+         ON CONFLICT (project_id) DO UPDATE SET access_token_enc = EXCLUDED.access_token_enc, updated_at = NOW() \
+         RETURNING created_at, updated_at",
+        &[uuid_param(project_id), Value::String(stored)],
+    )?;
+    match row {
+        Some(row) => Ok(integration(project_id, Some(row))),
+        None => Err(p.internal("store the token", "the upsert returned no row")),
+    }
+}
+
+pub(super) fn delete<H: Host>(
+    p: &Plugin<'_, H>,
+    project_id: Uuid,
+) -> Result<IntegrationRemoval, ApiError> {
+    let rows: Vec<HookRow> = p.rows(
+        "read the integration's webhooks",
+        "SELECT i.access_token_enc, r.owner, r.repo_name, r.full_name, r.webhook_id \
+         FROM github_integrations i LEFT JOIN github_repositories r ON r.integration_id = i.id \
+         WHERE i.project_id = $1 ORDER BY r.created_at, r.id",
+        &[uuid_param(project_id)],
+    )?;
+    let Some(first) = rows.first() else {
+        return Ok(IntegrationRemoval {
+            removed: false,
+            webhooks_deleted: 0,
+            webhook_failures: Vec::new(),
+        });
+    };
+    let hooks: Vec<(String, String, String, i64)> = rows
+        .iter()
+        .filter_map(
+            |r| match (&r.owner, &r.repo_name, &r.full_name, r.webhook_id) {
+                (Some(o), Some(n), Some(f), Some(id)) if id > 0 => {
+                    Some((o.clone(), n.clone(), f.clone(), id))
+                }
+                _ => None,
+            },
+        )
+        .collect();
+    let (deleted, failures) = remove_hooks(p, &first.access_token_enc, &hooks);
+    p.exec(
+        "delete the integration",
+        "DELETE FROM github_integrations WHERE project_id = $1",
+        &[uuid_param(project_id)],
+    )?;
+    Ok(IntegrationRemoval {
+        removed: true,
+        webhooks_deleted: deleted,
+        webhook_failures: failures,
+    })
+}
+
+/// Deletes webhooks on GitHub, best effort: each failure is reported, none is fatal (the user
+/// asked to disconnect; a stale hook only produces deliveries we reject).
+pub(super) fn remove_hooks<H: Host>(
+    p: &Plugin<'_, H>,
+    stored_token: &str,
+    hooks: &[(String, String, String, i64)],
+) -> (i32, Vec<WebhookFailure>) {
+    if hooks.is_empty() {
+        return (0, Vec::new());
+    }
+    let token = p
+        .key()
+        .and_then(|key| p.decrypt(&key, "decrypt the token", stored_token));
+    let token = match token {
+        Ok(t) => t,
+        Err(e) => {
+            let reason = format!("the stored token could not be used: {}", e.message);
+            let failures = hooks
+                .iter()
+                .map(|h| WebhookFailure {
+                    full_name: h.2.clone(),
+                    reason: reason.clone(),
+                })
+                .collect();
+            return (0, failures);
+        }
+    };
+    let client = p.github(token);
+    let mut deleted = 0;
+    let mut failures = Vec::new();
+    for (owner, repo, full_name, hook_id) in hooks {
+        match client.delete_hook(owner, repo, *hook_id) {
+            Ok(()) => deleted += 1,
+            Err(e) => {
+                p.log(
+                    LogLevel::Warn,
+                    &format!("github: deleting webhook {hook_id} of {full_name} failed: {e}"),
+                );
+                failures.push(WebhookFailure {
+                    full_name: full_name.clone(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    (deleted, failures)
+}
+
+/// The stored token of a project, decrypted; 404 when the project has no integration.
+pub(super) fn token<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) -> Result<String, ApiError> {
+    let key = p.key()?;
+    let row: Option<StoredToken> = p.row(
+        "read the token",
+        "SELECT access_token_enc FROM github_integrations WHERE project_id = $1",
+        &[uuid_param(project_id)],
+    )?;
+    let row = row.ok_or_else(not_connected)?;
+    p.decrypt(&key, "decrypt the token", &row.access_token_enc)
+}
+
+pub(super) fn not_connected() -> ApiError {
+    ApiError::new(
+        ErrorCode::GithubIntegrationNotFound,
+        "GitHub is not connected to this project: set a token first",
+    )
+}
+
+pub(super) fn accessible_repositories<H: Host>(
+    p: &Plugin<'_, H>,
+    project_id: Uuid,
+    query: ListAccessibleRepositoriesQuery,
+) -> Result<AccessibleRepositoryPage, ApiError> {
+    let token = token(p, project_id)?;
+    // The spec bounds both to small positive numbers, so the casts cannot truncate.
+    let page = query.page as u32;
+    let per_page = query.per_page as u32;
+    let listed = p
+        .github(token)
+        .list_user_repos(page, per_page)
+        .map_err(|e| p.github_error("list repositories", e))?;
+    let items = listed
+        .items
+        .into_iter()
+        .map(|r| AccessibleRepository {
+            html_url: Some(if r.html_url.is_empty() {
+                repo_html_url(&r.full_name)
+            } else {
+                r.html_url
+            }),
+            full_name: r.full_name,
+            owner: r.owner.login,
+            repo_name: r.name,
+            default_branch: r.default_branch,
+            private: r.private,
+            description: None,
+        })
+        .collect();
+    Ok(AccessibleRepositoryPage {
+        items,
+        page: query.page,
+        per_page: query.per_page,
+        next_page: listed.next_page.map(|n| n as i32),
+    })
+}

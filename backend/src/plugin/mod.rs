@@ -1,0 +1,168 @@
+//! The plugin's behaviour: the generated [`Api`] trait implemented over a [`Host`].
+//!
+//! Every task, pull-request and repository route scopes its lookups to the caller's project
+//! (the reference plugin did not: IDOR), and each operation folds its lookups into as few host
+//! round trips as it can, because each DB call is its own transaction on the host.
+
+mod branches;
+mod events;
+mod integration;
+mod pull_requests;
+mod repositories;
+mod support;
+mod webhook;
+
+#[cfg(test)]
+mod tests;
+
+use crate::abi::envelope::Request;
+use crate::generated::api::*;
+use crate::host::Host;
+use uuid::Uuid;
+
+/// The events this plugin publishes (declared as automation triggers in the spec).
+pub mod topics {
+    pub const PR_LINKED: &str = "github.pr_linked";
+    pub const PR_UPDATED: &str = "github.pr_updated";
+    pub const BRANCH_LINKED: &str = "github.branch_linked";
+}
+
+/// Per-call handler state: the host, and (for tests and self-hosted setups) a GitHub API base.
+pub struct Plugin<'h, H: Host> {
+    host: &'h H,
+    github_base: Option<String>,
+}
+
+impl<'h, H: Host> Plugin<'h, H> {
+    pub fn new(host: &'h H) -> Self {
+        Self {
+            host,
+            github_base: None,
+        }
+    }
+
+    /// Handles one subscribed core event (`task.deleted`, `project.deleted`).
+    pub fn handle_event(&self, topic: &str, payload: &[u8]) {
+        events::handle(self, topic, payload);
+    }
+}
+
+impl<H: Host> Api for Plugin<'_, H> {
+    fn get_integration(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+    ) -> Result<GetIntegrationResponse, ApiError> {
+        integration::get(self, project_id).map(GetIntegrationResponse::Ok)
+    }
+
+    fn set_token(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        body: SetTokenRequest,
+    ) -> Result<SetTokenResponse, ApiError> {
+        integration::set_token(self, project_id, body).map(SetTokenResponse::Ok)
+    }
+
+    fn delete_token(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+    ) -> Result<DeleteTokenResponse, ApiError> {
+        integration::delete(self, project_id).map(DeleteTokenResponse::Ok)
+    }
+
+    fn list_accessible_repositories(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        query: ListAccessibleRepositoriesQuery,
+    ) -> Result<ListAccessibleRepositoriesResponse, ApiError> {
+        integration::accessible_repositories(self, project_id, query)
+            .map(ListAccessibleRepositoriesResponse::Ok)
+    }
+
+    fn list_linked_repositories(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+    ) -> Result<ListLinkedRepositoriesResponse, ApiError> {
+        repositories::list(self, project_id).map(ListLinkedRepositoriesResponse::Ok)
+    }
+
+    fn link_repository(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        body: LinkRepositoryRequest,
+    ) -> Result<LinkRepositoryResponse, ApiError> {
+        repositories::link(self, project_id, body).map(LinkRepositoryResponse::Created)
+    }
+
+    fn unlink_repository(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        repo_id: Uuid,
+    ) -> Result<UnlinkRepositoryResponse, ApiError> {
+        repositories::unlink(self, project_id, repo_id).map(UnlinkRepositoryResponse::Ok)
+    }
+
+    fn list_task_pull_requests(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        task_id: Uuid,
+    ) -> Result<ListTaskPullRequestsResponse, ApiError> {
+        pull_requests::list(self, project_id, task_id).map(ListTaskPullRequestsResponse::Ok)
+    }
+
+    fn link_pull_request(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        task_id: Uuid,
+        body: LinkPullRequestRequest,
+    ) -> Result<LinkPullRequestResponse, ApiError> {
+        pull_requests::link(self, project_id, task_id, body).map(LinkPullRequestResponse::Created)
+    }
+
+    fn unlink_pull_request(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        task_id: Uuid,
+        pr_id: Uuid,
+    ) -> Result<UnlinkPullRequestResponse, ApiError> {
+        pull_requests::unlink(self, project_id, task_id, pr_id)
+            .map(|()| UnlinkPullRequestResponse::NoContent)
+    }
+
+    fn list_task_branches(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        task_id: Uuid,
+    ) -> Result<ListTaskBranchesResponse, ApiError> {
+        branches::list(self, project_id, task_id).map(ListTaskBranchesResponse::Ok)
+    }
+
+    fn create_branch(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        task_id: Uuid,
+        body: CreateBranchRequest,
+    ) -> Result<CreateBranchResponse, ApiError> {
+        branches::create(self, project_id, task_id, body).map(CreateBranchResponse::Created)
+    }
+
+    fn receive_webhook(
+        &self,
+        req: &Request,
+        project_id: Uuid,
+    ) -> Result<ReceiveWebhookResponse, ApiError> {
+        webhook::receive(self, req, project_id).map(ReceiveWebhookResponse::Ok)
+    }
+}

@@ -1,0 +1,341 @@
+//! Repositories linked to a project, each with its webhook on GitHub.
+
+use super::Plugin;
+use super::integration::{not_connected, remove_hooks};
+use super::support::{repo_html_url, row_type, uuid_param};
+use crate::entropy;
+use crate::generated::api::*;
+use crate::generated::tables::{GithubRepositories, GithubRepositoriesRow, to_host_params};
+use crate::github::GithubError;
+use crate::host::{Host, LogLevel};
+use crate::validate;
+use sea_query::{Expr, ExprTrait, Order, PostgresQueryBuilder, Query};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// What GitHub sends for each linked repository.
+pub const WEBHOOK_EVENTS: &[&str] = &["push", "pull_request", "check_run"];
+
+row_type!(LinkContext {
+    integration_id: Uuid,
+    access_token_enc: String,
+    already_linked: bool
+});
+
+row_type!(Inserted {
+    id: Uuid,
+    created_at: String,
+    updated_at: String
+});
+
+row_type!(UnlinkTarget {
+    owner: String,
+    repo_name: String,
+    full_name: String,
+    webhook_id: i64,
+    access_token_enc: String
+});
+
+pub(super) fn dto(r: GithubRepositoriesRow) -> LinkedRepository {
+    LinkedRepository {
+        clone_url: format!("{}.git", repo_html_url(&r.full_name)),
+        html_url: repo_html_url(&r.full_name),
+        id: r.id,
+        project_id: r.project_id,
+        owner: r.owner,
+        repo_name: r.repo_name,
+        full_name: r.full_name,
+        default_branch: r.default_branch,
+        webhook_active: r.webhook_id > 0,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+pub(super) fn list<H: Host>(
+    p: &Plugin<'_, H>,
+    project_id: Uuid,
+) -> Result<Vec<LinkedRepository>, ApiError> {
+    let (sql, values) = Query::select()
+        .columns(GithubRepositories::COLUMNS.iter().copied())
+        .from(GithubRepositories::Table)
+        .and_where(Expr::col(GithubRepositories::ProjectId).eq(project_id))
+        .order_by(GithubRepositories::CreatedAt, Order::Asc)
+        .order_by(GithubRepositories::Id, Order::Asc)
+        .build(PostgresQueryBuilder);
+    let rows: Vec<GithubRepositoriesRow> =
+        p.rows("list linked repositories", &sql, &to_host_params(&values))?;
+    Ok(rows.into_iter().map(dto).collect())
+}
+
+/// The public callback GitHub delivers to, from `PUBLIC_URL`.
+fn webhook_url<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) -> Result<String, ApiError> {
+    let base = p
+        .host
+        .config("PUBLIC_URL")
+        .map(|s| s.trim().trim_end_matches('/').to_string());
+    match base {
+        Some(base) if base.starts_with("https://") || base.starts_with("http://") => Ok(format!(
+            "{base}/api/v1/plugins/com.paca.github/projects/{project_id}/webhook"
+        )),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::GithubWebhookUrlRequired,
+            "PUBLIC_URL must be an absolute http(s) URL of the Paca server",
+        )),
+        None => Err(ApiError::new(
+            ErrorCode::GithubWebhookUrlRequired,
+            "PUBLIC_URL is not configured: GitHub needs it to deliver webhooks",
+        )),
+    }
+}
+
+pub(super) fn link<H: Host>(
+    p: &Plugin<'_, H>,
+    project_id: Uuid,
+    body: LinkRepositoryRequest,
+) -> Result<LinkedRepository, ApiError> {
+    let owner = body.owner.trim();
+    let name = body.repo_name.trim().trim_end_matches(".git");
+    if !validate::is_valid_owner(owner) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRepositoryName,
+            format!("`{owner}` is not a valid GitHub owner name"),
+        ));
+    }
+    if !validate::is_valid_repo(name) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRepositoryName,
+            format!("`{name}` is not a valid GitHub repository name"),
+        ));
+    }
+    // Everything that can fail without side effects goes first.
+    let hook_url = webhook_url(p, project_id)?;
+    let key = p.key()?;
+    let ctx: Option<LinkContext> = p.row(
+        "read the integration",
+        "SELECT i.id AS integration_id, i.access_token_enc, EXISTS (\
+           SELECT 1 FROM github_repositories r WHERE r.project_id = i.project_id AND lower(r.full_name) = lower($2)\
+         ) AS already_linked FROM github_integrations i WHERE i.project_id = $1",
+        &[uuid_param(project_id), Value::String(format!("{owner}/{name}"))],
+    )?;
+    let ctx = ctx.ok_or_else(not_connected)?;
+    if ctx.already_linked {
+        return Err(already_linked(owner, name));
+    }
+    let token = p.decrypt(&key, "decrypt the token", &ctx.access_token_enc)?;
+    let gh = p.github(token);
+    let repo = gh.get_repo(owner, name).map_err(|e| match e {
+        GithubError::NotFound | GithubError::Forbidden { .. } => ApiError::new(
+            ErrorCode::GithubRepoNotAccessible,
+            format!("{owner}/{name} does not exist or the token cannot access it"),
+        ),
+        other => p.github_error("read the repository", other),
+    })?;
+    let (secret, nonce) = entropy::webhook_secret_and_nonce(p.host)
+        .map_err(|e| p.internal("draw a webhook secret", e))?;
+    let hook_id = create_hook(p, &gh, &repo.owner.login, &repo.name, &hook_url, &secret)?;
+    // From here on the hook exists: any failure must remove it again (no orphans).
+    let cleanup = |error: ApiError| {
+        if let Err(e) = gh.delete_hook(&repo.owner.login, &repo.name, hook_id) {
+            p.log(
+                LogLevel::Error,
+                &format!(
+                    "github: could not remove webhook {hook_id} of {} after a failed link: {e}",
+                    repo.full_name
+                ),
+            );
+        }
+        error
+    };
+    let secret_enc = key.encrypt(secret.as_bytes(), &nonce);
+    let inserted: Option<Inserted> = p
+        .row(
+            "store the linked repository",
+            "INSERT INTO github_repositories (project_id, integration_id, owner, repo_name, full_name, webhook_id, \
+             webhook_secret_enc, default_branch, github_repo_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (project_id, full_name) DO NOTHING RETURNING id, created_at, updated_at",
+            &[
+                uuid_param(project_id),
+                uuid_param(ctx.integration_id),
+                Value::String(repo.owner.login.clone()),
+                Value::String(repo.name.clone()),
+                Value::String(repo.full_name.clone()),
+                Value::from(hook_id),
+                Value::String(secret_enc),
+                Value::String(repo.default_branch.clone()),
+                Value::from(repo.id),
+            ],
+        )
+        .map_err(cleanup)?;
+    // No row: a concurrent request linked the same repository first.
+    let inserted =
+        inserted.ok_or_else(|| cleanup(already_linked(&repo.owner.login, &repo.name)))?;
+    Ok(LinkedRepository {
+        id: inserted.id,
+        project_id,
+        clone_url: format!("{}.git", repo_html_url(&repo.full_name)),
+        html_url: repo_html_url(&repo.full_name),
+        owner: repo.owner.login,
+        repo_name: repo.name,
+        full_name: repo.full_name,
+        default_branch: repo.default_branch,
+        webhook_active: true,
+        created_at: inserted.created_at,
+        updated_at: inserted.updated_at,
+    })
+}
+
+fn already_linked(owner: &str, name: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::GithubRepoAlreadyLinked,
+        format!("{owner}/{name} is already linked to this project"),
+    )
+}
+
+/// Creates the webhook; when GitHub says a hook with our URL already exists (left over from an
+/// earlier link whose cleanup failed), that hook is replaced so its old secret stops working.
+fn create_hook<H: Host>(
+    p: &Plugin<'_, H>,
+    gh: &crate::github::GithubClient<'_, H>,
+    owner: &str,
+    name: &str,
+    url: &str,
+    secret: &str,
+) -> Result<i64, ApiError> {
+    let mut replaced = false;
+    loop {
+        match gh.create_hook(owner, name, url, secret, WEBHOOK_EVENTS) {
+            Ok(id) => return Ok(id),
+            Err(GithubError::Validation { message, details }) => {
+                let text = format!("{message} {}", details.join(" ")).to_lowercase();
+                if text.contains("already exists") && !replaced {
+                    remove_existing_hook(p, gh, owner, name, url)?;
+                    replaced = true;
+                    continue;
+                }
+                if [
+                    "isn't reachable",
+                    "not reachable",
+                    "not publicly reachable",
+                    "localhost",
+                    "public internet",
+                ]
+                .iter()
+                .any(|m| text.contains(m))
+                {
+                    return Err(ApiError::new(
+                        ErrorCode::GithubWebhookUrlNotPublic,
+                        format!(
+                            "GitHub cannot reach the webhook URL {url}: PUBLIC_URL must be reachable from the internet"
+                        ),
+                    ));
+                }
+                return Err(ApiError::new(
+                    ErrorCode::GithubWebhookCreationFailed,
+                    format!("GitHub refused to create the webhook: {}", text.trim()),
+                ));
+            }
+            Err(GithubError::NotFound) => {
+                // GitHub answers 404 on the hooks API when the token lacks admin rights.
+                return Err(ApiError::new(
+                    ErrorCode::GithubTokenInsufficientPermissions,
+                    format!(
+                        "the token cannot manage webhooks of {owner}/{name} (it needs admin:repo_hook and admin access)"
+                    ),
+                ));
+            }
+            Err(
+                e @ (GithubError::Upstream { .. }
+                | GithubError::Transport(_)
+                | GithubError::Decode(_)),
+            ) => {
+                p.log(
+                    LogLevel::Warn,
+                    &format!("github: creating the webhook of {owner}/{name} failed: {e}"),
+                );
+                return Err(ApiError::new(
+                    ErrorCode::GithubWebhookCreationFailed,
+                    format!("could not create the webhook: {e}"),
+                ));
+            }
+            Err(other) => return Err(p.github_error("create the webhook", other)),
+        }
+    }
+}
+
+fn remove_existing_hook<H: Host>(
+    p: &Plugin<'_, H>,
+    gh: &crate::github::GithubClient<'_, H>,
+    owner: &str,
+    name: &str,
+    url: &str,
+) -> Result<(), ApiError> {
+    let mut page = 1;
+    loop {
+        let listed = gh
+            .list_hooks(owner, name, page)
+            .map_err(|e| p.github_error("list webhooks", e))?;
+        if let Some(hook) = listed
+            .items
+            .iter()
+            .find(|h| h.config.url.as_deref() == Some(url))
+        {
+            p.log(
+                LogLevel::Info,
+                &format!(
+                    "github: replacing stale webhook {} of {owner}/{name}",
+                    hook.id
+                ),
+            );
+            return gh
+                .delete_hook(owner, name, hook.id)
+                .map_err(|e| p.github_error("delete the stale webhook", e));
+        }
+        match listed.next_page {
+            Some(next) if next > page && page < 10 => page = next,
+            _ => return Ok(()),
+        }
+    }
+}
+
+pub(super) fn unlink<H: Host>(
+    p: &Plugin<'_, H>,
+    project_id: Uuid,
+    repo_id: Uuid,
+) -> Result<RepositoryRemoval, ApiError> {
+    let target: Option<UnlinkTarget> = p.row(
+        "read the repository",
+        "SELECT r.owner, r.repo_name, r.full_name, r.webhook_id, i.access_token_enc \
+         FROM github_repositories r JOIN github_integrations i ON i.id = r.integration_id \
+         WHERE r.id = $1 AND r.project_id = $2",
+        &[uuid_param(repo_id), uuid_param(project_id)],
+    )?;
+    let target = target.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::GithubRepositoryNotFound,
+            "no such repository is linked to this project",
+        )
+    })?;
+    let (webhook_deleted, webhook_error) = if target.webhook_id > 0 {
+        let hooks = [(
+            target.owner,
+            target.repo_name,
+            target.full_name,
+            target.webhook_id,
+        )];
+        let (deleted, failures) = remove_hooks(p, &target.access_token_enc, &hooks);
+        (deleted == 1, failures.into_iter().next().map(|f| f.reason))
+    } else {
+        (false, None)
+    };
+    p.exec(
+        "delete the repository link",
+        "DELETE FROM github_repositories WHERE id = $1 AND project_id = $2",
+        &[uuid_param(repo_id), uuid_param(project_id)],
+    )?;
+    Ok(RepositoryRemoval {
+        id: repo_id,
+        webhook_deleted,
+        webhook_error,
+    })
+}

@@ -1,0 +1,181 @@
+//! What every handler shares: host calls mapped to API errors, the encryption key, the stored
+//! token, GitHub error mapping and event emission.
+//!
+//! Rule for errors: the message a client sees never carries database text, ciphertexts or
+//! tokens; the details go to the host log instead.
+
+use super::Plugin;
+use crate::crypto::{CryptoError, EncryptionKey};
+use crate::generated::api::{ApiError, ErrorCode};
+use crate::generated::tables::{DecodeError, FromRow};
+use crate::github::{GithubClient, GithubError};
+use crate::host::{Host, LogLevel, QueryResult};
+use serde_json::{Value, json};
+use std::fmt::Display;
+use uuid::Uuid;
+
+impl<H: Host> Plugin<'_, H> {
+    pub(crate) fn log(&self, level: LogLevel, message: &str) {
+        self.host.log(level, message);
+    }
+
+    /// Logs `detail` and returns an INTERNAL_ERROR that says only what failed.
+    pub(crate) fn internal(&self, what: &str, detail: impl Display) -> ApiError {
+        self.log(LogLevel::Error, &format!("github: {what}: {detail}"));
+        ApiError::new(
+            ErrorCode::InternalError,
+            format!("internal error while trying to {what}"),
+        )
+    }
+
+    pub(crate) fn query(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<QueryResult, ApiError> {
+        self.host
+            .db_query(sql, params)
+            .map_err(|e| self.internal(what, e))
+    }
+
+    pub(crate) fn exec(&self, what: &str, sql: &str, params: &[Value]) -> Result<u64, ApiError> {
+        self.host
+            .db_exec(sql, params)
+            .map_err(|e| self.internal(what, e))
+    }
+
+    pub(crate) fn rows<T: FromRow>(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<T>, ApiError> {
+        let result = self.query(what, sql, params)?;
+        result
+            .decode()
+            .map_err(|e: DecodeError| self.internal(what, e))
+    }
+
+    pub(crate) fn row<T: FromRow>(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<T>, ApiError> {
+        let result = self.query(what, sql, params)?;
+        result
+            .decode_one()
+            .map_err(|e: DecodeError| self.internal(what, e))
+    }
+
+    /// The AES key, loaded before any side effect so a misconfiguration fails early.
+    pub(crate) fn key(&self) -> Result<EncryptionKey, ApiError> {
+        EncryptionKey::from_host(self.host).map_err(|e| self.crypto_error("load ENCRYPTION_KEY", e))
+    }
+
+    pub(crate) fn crypto_error(&self, what: &str, e: CryptoError) -> ApiError {
+        if e.is_config_error() {
+            self.log(LogLevel::Error, &format!("github: {what}: {e}"));
+            ApiError::new(ErrorCode::EncryptionNotConfigured, e.to_string())
+        } else {
+            self.internal(what, e)
+        }
+    }
+
+    /// Decrypts a stored token (or secret) with `key`.
+    pub(crate) fn decrypt(
+        &self,
+        key: &EncryptionKey,
+        what: &str,
+        stored: &str,
+    ) -> Result<String, ApiError> {
+        key.decrypt_string(stored)
+            .map_err(|e| self.crypto_error(what, e))
+    }
+
+    pub(crate) fn github(&self, token: String) -> GithubClient<'_, H> {
+        match &self.github_base {
+            Some(base) => GithubClient::with_base_url(self.host, token, base),
+            None => GithubClient::new(self.host, token),
+        }
+    }
+
+    /// Maps the GitHub failures every call shares; `NotFound` and `Validation` are the caller's
+    /// to interpret, so they arrive here only when the caller has no better meaning for them.
+    pub(crate) fn github_error(&self, what: &str, e: GithubError) -> ApiError {
+        match e {
+            GithubError::Unauthorized => ApiError::new(
+                ErrorCode::GithubInvalidToken,
+                "GitHub rejected the stored token (expired or revoked): set a new token",
+            ),
+            GithubError::Forbidden { message } => ApiError::new(
+                ErrorCode::GithubTokenInsufficientPermissions,
+                format!("the GitHub token is not allowed to {what}: {message}"),
+            ),
+            GithubError::RateLimited { retry_after_secs } => ApiError::new(
+                ErrorCode::GithubRateLimited,
+                match retry_after_secs {
+                    Some(s) => format!("GitHub's rate limit is exhausted; retry in {s} s"),
+                    None => "GitHub's rate limit is exhausted; retry later".to_string(),
+                },
+            ),
+            other => {
+                self.log(LogLevel::Warn, &format!("github: {what}: {other}"));
+                ApiError::new(
+                    ErrorCode::GithubUnavailable,
+                    format!("GitHub failed to {what}: {other}"),
+                )
+            }
+        }
+    }
+
+    /// Publishes an event; a failure is logged, never fatal (the data change already happened).
+    pub(crate) fn emit(&self, topic: &str, payload: Value) {
+        if let Err(e) = self.host.emit(topic, &payload) {
+            self.log(
+                LogLevel::Warn,
+                &format!("github: emitting {topic} failed: {e}"),
+            );
+        }
+    }
+}
+
+/// `https://github.com/<full_name>` — GitHub's web URL for a repository.
+pub(crate) fn repo_html_url(full_name: &str) -> String {
+    format!("https://github.com/{full_name}")
+}
+
+pub(crate) fn uuid_param(id: uuid::Uuid) -> Value {
+    Value::String(id.to_string())
+}
+
+/// The common part of every event payload: the ids the automation engine binds a run to.
+pub(crate) fn event(project_id: Uuid, task_id: Uuid, repo_id: Uuid, extra: Value) -> Value {
+    let mut v = json!({
+        "project_id": project_id.to_string(),
+        "task_id": task_id.to_string(),
+        "repo_id": repo_id.to_string(),
+    });
+    if let (Value::Object(base), Value::Object(more)) = (&mut v, extra) {
+        base.extend(more);
+    }
+    v
+}
+
+/// A private row type for an ad-hoc query, decoded by column name: each field is a column.
+macro_rules! row_type {
+    ($(#[$meta:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        struct $name { $($field: $ty),* }
+        impl $crate::generated::tables::FromRow for $name {
+            fn from_row(
+                row: &$crate::generated::tables::RowRef<'_>,
+            ) -> Result<Self, $crate::generated::tables::DecodeError> {
+                Ok(Self { $($field: row.get(stringify!($field))?),* })
+            }
+        }
+    };
+}
+pub(crate) use row_type;
