@@ -1,10 +1,283 @@
-//! `cargo xtask dev`: the plugin in the local Paca-compatible host (arrives with devhost).
+//! `cargo xtask dev [--github-api URL] [--port N]`: the plugin in the local Paca-compatible
+//! host, with a fake GitHub and a seeded demo project. Ctrl-C stops everything (the devhost
+//! stops its PostgreSQL cluster itself).
 
-use crate::Result;
+use crate::{Result, root, tools};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
-pub fn run(_args: &[String]) -> Result {
-    Err(
-        "`cargo xtask dev` is not available yet: the local host (devhost/) is still being built"
-            .into(),
-    )
+const DEMO_TOKEN: &str = "ghp_demo_token";
+const DEMO_REPO: (&str, &str) = ("demo-org", "paca-demo");
+const TASKS: &[&str] = &[
+    "Connect GitHub",
+    "Auto-link pull requests",
+    "Show CI state on tasks",
+];
+
+struct Options {
+    github_api: Option<String>,
+    port: u16,
+}
+
+fn options(args: &[String]) -> Result<Options> {
+    let mut o = Options {
+        github_api: None,
+        port: 8787,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--github-api" => {
+                o.github_api = Some(it.next().ok_or("--github-api needs a URL")?.clone())
+            }
+            "--port" => {
+                o.port = it
+                    .next()
+                    .ok_or("--port needs a number")?
+                    .parse()
+                    .map_err(|_| "--port needs a number")?
+            }
+            other => {
+                return Err(format!(
+                    "unknown dev flag `{other}` (expected --github-api URL, --port N)"
+                ));
+            }
+        }
+    }
+    Ok(o)
+}
+
+/// Kills the children when `dev` returns for any reason.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn run(args: &[String]) -> Result {
+    let opts = options(args)?;
+    let root = root();
+    tools::step("Checking tools");
+    tools::ensure_postgres()?;
+    let wasm = tools::build_wasm()?;
+    tools::step("Building the local host and the fake GitHub");
+    tools::cargo(&[
+        "build",
+        "-p",
+        "paca-devhost",
+        "-p",
+        "fake-github",
+        "--locked",
+    ])?;
+    let bin = root.join("target/debug");
+
+    let host_addr = SocketAddr::from(([127, 0, 0, 1], opts.port));
+    let base = format!("http://{host_addr}");
+    let mut children = Children(Vec::new());
+
+    let github_api = match &opts.github_api {
+        Some(url) => url.clone(),
+        None => {
+            tools::step("Starting the fake GitHub (seeded: user demo, token ghp_demo_token)");
+            let addr = SocketAddr::from(([127, 0, 0, 1], opts.port + 1));
+            children.0.push(
+                Command::new(bin.join("fake-github"))
+                    .args(["--listen", &addr.to_string(), "--seed-demo"])
+                    .spawn()
+                    .map_err(|e| format!("could not start fake-github: {e}"))?,
+            );
+            wait_for(addr, "fake-github", &mut children)?;
+            format!("http://{addr}")
+        }
+    };
+
+    tools::step("Starting paca-devhost (PostgreSQL, migrations, github.wasm)");
+    let key = dev_key()?;
+    children.0.push(
+        Command::new(bin.join("paca-devhost"))
+            .current_dir(&root)
+            .args([
+                "--wasm",
+                &wasm.to_string_lossy(),
+                "--manifest",
+                "plugin.json",
+                "--migrations",
+                "migrations",
+            ])
+            .args(["--listen", &host_addr.to_string()])
+            .args(["--config", &format!("ENCRYPTION_KEY={key}")])
+            .args(["--config", &format!("PUBLIC_URL={base}")])
+            .args(["--github-api", &github_api])
+            .spawn()
+            .map_err(|e| format!("could not start paca-devhost: {e}"))?,
+    );
+    wait_for(host_addr, "paca-devhost", &mut children)?;
+
+    tools::step("Seeding the demo project DEMO");
+    let project = seed(host_addr, opts.github_api.is_none())?;
+    let api = format!("{base}/api/v1/plugins/com.paca.github/projects/{project}");
+    println!(
+        "\nReady.\n  plugin API   {api}/github\n  events       {base}/__devhost/events\n  \
+         dev tokens   dev-admin, dev-member, dev-viewer (Authorization: Bearer …)\n  GitHub       {github_api}\n\n\
+         Try:\n  curl -H 'Authorization: Bearer dev-admin' {api}/github\n  \
+         curl -H 'Authorization: Bearer dev-admin' {api}/github/linked-repositories\n\nCtrl-C stops everything."
+    );
+    // The devhost exits on Ctrl-C (it receives the terminal's SIGINT too) after stopping
+    // PostgreSQL; then the fake GitHub is stopped by `Children`.
+    let status = children.0.last_mut().map(|c| c.wait());
+    match status {
+        Some(Ok(s)) if s.success() => Ok(()),
+        Some(Ok(s)) => Err(format!("paca-devhost exited with {s}")),
+        Some(Err(e)) => Err(format!("waiting for paca-devhost: {e}")),
+        None => Ok(()),
+    }
+}
+
+/// A fresh AES key per run: the dev database is ephemeral too.
+fn dev_key() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("reading /dev/urandom: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Polls until `addr` accepts connections (bounded), failing early if a child died.
+fn wait_for(addr: SocketAddr, name: &str, children: &mut Children) -> Result {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            println!("{name} is up on {addr}");
+            return Ok(());
+        }
+        for c in &mut children.0 {
+            if let Ok(Some(status)) = c.try_wait() {
+                return Err(format!("{name} exited before it was ready ({status})"));
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(format!("{name} did not listen on {addr} within 120 s"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn seed(host: SocketAddr, fake_github: bool) -> Result<String> {
+    let project = http(
+        host,
+        "POST",
+        "/__devhost/seed/project",
+        None,
+        r#"{"name":"Demo","task_id_prefix":"DEMO"}"#,
+    )?;
+    let id = json_string_field(&project, "id")
+        .ok_or_else(|| format!("unexpected seed answer: {project}"))?;
+    for title in TASKS {
+        let body = format!(r#"{{"project_id":"{id}","title":"{title}"}}"#);
+        http(host, "POST", "/__devhost/seed/task", None, &body)?;
+    }
+    println!(
+        "project DEMO ({id}) with tasks DEMO-1..DEMO-{}",
+        TASKS.len()
+    );
+    if fake_github {
+        let api = format!("/api/v1/plugins/com.paca.github/projects/{id}/github");
+        http(
+            host,
+            "POST",
+            &format!("{api}/token"),
+            Some("dev-admin"),
+            &format!(r#"{{"token":"{DEMO_TOKEN}"}}"#),
+        )?;
+        let (owner, repo) = DEMO_REPO;
+        let body = format!(r#"{{"owner":"{owner}","repo_name":"{repo}"}}"#);
+        http(
+            host,
+            "POST",
+            &format!("{api}/linked-repositories"),
+            Some("dev-admin"),
+            &body,
+        )?;
+        println!(
+            "connected the demo token and linked {owner}/{repo} (its webhook delivers to the devhost)"
+        );
+    }
+    Ok(id)
+}
+
+/// The value of a top-level string field in a small JSON object (enough for the seed answers).
+fn json_string_field(json: &str, field: &str) -> Option<String> {
+    let key = format!("\"{field}\":\"");
+    let start = json.find(&key)? + key.len();
+    let end = json[start..].find('"')? + start;
+    Some(json[start..end].to_string())
+}
+
+/// A minimal HTTP/1.1 client over std, for the seed calls (xtask keeps its dependencies small).
+fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: &str,
+) -> Result<String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| format!("{method} {path}: {e}"))?;
+    let auth = bearer
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         {auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("{method} {path}: {e}"))?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("{method} {path}: {e}"))?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, rest) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("{method} {path}: malformed response"))?;
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    if !(200..300).contains(&status) {
+        return Err(format!("{method} {path} answered {status}: {body}"));
+    }
+    Ok(body)
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
 }
