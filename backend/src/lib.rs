@@ -21,6 +21,8 @@ pub mod validate;
 
 #[cfg(test)]
 pub mod fake_host;
+#[cfg(test)]
+mod generated_tests;
 
 pub use abi::envelope::{Request, Response};
 pub use host::Host;

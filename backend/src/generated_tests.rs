@@ -1,0 +1,418 @@
+//! Behaviour of the generated code (`generated/tables.rs`, `generated/api.rs`) that handlers
+//! rely on: host result decoding, host parameter encoding, routing, query and body validation.
+
+use crate::generated::api::*;
+use crate::generated::tables::*;
+use crate::host::QueryResult;
+use sea_query::{Expr, ExprTrait, PostgresQueryBuilder, Query};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+fn result(v: serde_json::Value) -> QueryResult {
+    serde_json::from_value(v).unwrap()
+}
+
+const DELIVERY_COLUMNS: [&str; 4] = ["delivery_id", "repo_id", "event", "received_at"];
+
+#[test]
+fn null_rows_decode_as_empty() {
+    let r = result(json!({"columns": DELIVERY_COLUMNS, "rows": null}));
+    assert!(r.is_empty());
+    assert_eq!(r.decode::<GithubWebhookDeliveriesRow>().unwrap(), vec![]);
+    assert_eq!(r.decode_one::<GithubWebhookDeliveriesRow>().unwrap(), None);
+    let r = result(json!({"columns": null, "rows": null}));
+    assert_eq!(r.rows().count(), 0);
+}
+
+#[test]
+fn rows_decode_uuids_typed_nulls_and_timestamps() {
+    let r = result(json!({"columns": DELIVERY_COLUMNS, "rows": [
+        ["d1", null, "push", "2026-01-01T00:00:00Z"],
+        ["d2", "6f1c1a4e-4c53-4bd6-9b5d-9a0c1b2c3d4e", "ping", "2026-01-01T00:00:01.5+02:00"]
+    ]}));
+    let rows: Vec<GithubWebhookDeliveriesRow> = r.decode().unwrap();
+    assert_eq!(rows[0].repo_id, None);
+    assert_eq!(
+        rows[1].repo_id.unwrap().to_string(),
+        "6f1c1a4e-4c53-4bd6-9b5d-9a0c1b2c3d4e"
+    );
+    assert_eq!(rows[1].received_at, "2026-01-01T00:00:01.5+02:00");
+    assert_eq!(
+        r.decode_one::<GithubWebhookDeliveriesRow>()
+            .unwrap()
+            .unwrap()
+            .delivery_id,
+        "d1"
+    );
+    // A typed NULL in a NOT NULL column is an error, not a default.
+    let r = result(json!({"columns": DELIVERY_COLUMNS, "rows": [["d1", null, null, "t"]]}));
+    assert_eq!(
+        r.decode::<GithubWebhookDeliveriesRow>().unwrap_err(),
+        DecodeError::UnexpectedNull {
+            column: "event".into()
+        }
+    );
+}
+
+#[test]
+fn integers_as_numbers_and_strings_json_in_strings() {
+    let r = result(
+        json!({"columns": ["a", "b", "c", "d", "e", "f", "g", "h"], "rows": [[
+            "9007199254740993", 5, 3_000_000_000_i64, "{\"k\":[1,2]}", "not-a-uuid", "{bad", 1.5, "-7"
+        ]]}),
+    );
+    let row = r.rows().next().unwrap();
+    assert_eq!(row.get::<i64>("a").unwrap(), 9_007_199_254_740_993);
+    assert_eq!(row.get::<i32>("b").unwrap(), 5);
+    assert_eq!(row.get::<i64>("b").unwrap(), 5);
+    assert_eq!(row.get::<i32>("h").unwrap(), -7);
+    assert!(matches!(
+        row.get::<i32>("c"),
+        Err(DecodeError::InvalidNumber { target: "i32", .. })
+    ));
+    assert!(matches!(
+        row.get::<i64>("g"),
+        Err(DecodeError::UnexpectedType { found: "float", .. })
+    ));
+    assert_eq!(
+        row.get::<serde_json::Value>("d").unwrap(),
+        json!({"k": [1, 2]})
+    );
+    assert_eq!(row.get::<serde_json::Value>("b").unwrap(), json!(5));
+    assert!(matches!(
+        row.get::<uuid::Uuid>("e"),
+        Err(DecodeError::InvalidUuid { .. })
+    ));
+    assert!(matches!(
+        row.get::<serde_json::Value>("f"),
+        Err(DecodeError::InvalidJson { .. })
+    ));
+    assert_eq!(
+        row.get::<bool>("b").unwrap_err().to_string(),
+        "column `b`: expected boolean, found integer"
+    );
+    assert_eq!(
+        row.get::<Option<i64>>("a").unwrap(),
+        Some(9_007_199_254_740_993)
+    );
+    assert_eq!(
+        row.get::<i64>("d").unwrap_err().to_string(),
+        "column `d`: `{\"k\":[1,2]}` is not a valid i64"
+    );
+}
+
+#[test]
+fn missing_column_is_a_typed_error() {
+    let r = result(json!({"columns": ["id"], "rows": [["6f1c1a4e-4c53-4bd6-9b5d-9a0c1b2c3d4e"]]}));
+    let row = r.rows().next().unwrap();
+    assert_eq!(
+        row.get::<String>("nope").unwrap_err(),
+        DecodeError::MissingColumn {
+            column: "nope".into()
+        }
+    );
+    // A row shorter than the column list: the missing cell is a missing column too.
+    let r = result(json!({"columns": ["id", "extra"], "rows": [["x"]]}));
+    assert_eq!(
+        r.rows().next().unwrap().get::<String>("extra").unwrap_err(),
+        DecodeError::MissingColumn {
+            column: "extra".into()
+        }
+    );
+    // A generated row type names the first missing column.
+    let r = result(json!({"columns": ["delivery_id"], "rows": [["d"]]}));
+    assert_eq!(
+        r.decode::<GithubWebhookDeliveriesRow>().unwrap_err(),
+        DecodeError::MissingColumn {
+            column: "repo_id".into()
+        }
+    );
+}
+
+#[test]
+fn host_params_are_plain_json() {
+    use sea_query::Value;
+    let u = uuid::Uuid::parse_str("6f1c1a4e-4c53-4bd6-9b5d-9a0c1b2c3d4e").unwrap();
+    let values = sea_query::Values(vec![
+        Value::BigInt(None),
+        Value::Uuid(None),
+        Value::String(None),
+        Value::Bool(Some(true)),
+        Value::Int(Some(-3)),
+        Value::BigInt(Some((1 << 53) - 1)),
+        Value::BigInt(Some(1 << 53)),
+        Value::BigInt(Some(-(1 << 53))),
+        Value::BigUnsigned(Some(u64::MAX)),
+        Value::Double(Some(f64::NAN)),
+        Value::String(Some("x".into())),
+        Value::Uuid(Some(u)),
+        Value::Json(Some(Box::new(json!({"a": [1]})))),
+    ]);
+    assert_eq!(
+        to_host_params(&values),
+        vec![
+            json!(null),
+            json!(null),
+            json!(null),
+            json!(true),
+            json!(-3),
+            json!(9_007_199_254_740_991_i64),
+            json!("9007199254740992"),
+            json!("-9007199254740992"),
+            json!("18446744073709551615"),
+            json!("NaN"),
+            json!("x"),
+            json!("6f1c1a4e-4c53-4bd6-9b5d-9a0c1b2c3d4e"),
+            json!("{\"a\":[1]}"),
+        ]
+    );
+}
+
+#[test]
+fn idens_and_built_queries() {
+    assert_eq!(
+        sea_query::Iden::to_string(&GithubRepositories::Table),
+        "github_repositories"
+    );
+    assert_eq!(
+        sea_query::Iden::to_string(&GithubTaskPrLinks::PullRequestId),
+        "pull_request_id"
+    );
+    assert_eq!(GithubRepositories::COLUMNS.len(), 12);
+    let (sql, values) = Query::select()
+        .columns(GithubPullRequests::COLUMNS.iter().copied())
+        .from(GithubPullRequests::Table)
+        .and_where(Expr::col(GithubPullRequests::GithubPrId).eq(9_007_199_254_740_993_i64))
+        .build(PostgresQueryBuilder);
+    assert!(
+        sql.starts_with(r#"SELECT "id", "project_id", "repo_id", "pr_number""#),
+        "{sql}"
+    );
+    assert!(sql.ends_with(r#"WHERE "github_pr_id" = $1"#), "{sql}");
+    assert_eq!(to_host_params(&values), vec![json!("9007199254740993")]);
+}
+
+#[test]
+fn route_matching_and_percent_decoding() {
+    let p = "6f1c1a4e-4c53-4bd6-9b5d-9a0c1b2c3d4e";
+    assert_eq!(
+        route("GET", &format!("projects/{p}/github")),
+        Some((Operation::GetIntegration, vec![p.to_string()]))
+    );
+    // Method is case-insensitive; surrounding slashes are ignored.
+    assert_eq!(
+        route("get", &format!("/projects/{p}/github/")).unwrap().0,
+        Operation::GetIntegration
+    );
+    // Same path, different methods.
+    assert_eq!(
+        route("POST", &format!("projects/{p}/github/token"))
+            .unwrap()
+            .0,
+        Operation::SetToken
+    );
+    assert_eq!(
+        route("DELETE", &format!("projects/{p}/github/token"))
+            .unwrap()
+            .0,
+        Operation::DeleteToken
+    );
+    assert_eq!(route("GET", &format!("projects/{p}/github/token")), None);
+    // Literal segments must match exactly: a literal is never taken as a parameter value.
+    assert_eq!(
+        route("GET", "projects/x/github/linked-repositories")
+            .unwrap()
+            .0,
+        Operation::ListLinkedRepositories
+    );
+    assert_eq!(route("GET", "projects/x/github/Linked-Repositories"), None);
+    // Parameters are percent-decoded; bad escapes and empty segments do not match.
+    assert_eq!(
+        route(
+            "DELETE",
+            "projects/a%2Fb/github/linked-repositories/%E2%9C%93"
+        )
+        .unwrap()
+        .1,
+        vec!["a/b".to_string(), "✓".to_string()]
+    );
+    assert_eq!(route("GET", "projects/%zz/github"), None);
+    assert_eq!(route("GET", "projects/%4/github"), None);
+    assert_eq!(route("GET", "projects/%FF/github"), None);
+    assert_eq!(route("GET", "projects//github"), None);
+    assert_eq!(
+        route("GET", "projects/p/tasks/t/github/pull-requests"),
+        Some((
+            Operation::ListTaskPullRequests,
+            vec!["p".into(), "t".into()]
+        ))
+    );
+    // Every operation's own template routes back to it.
+    for op in Operation::ALL {
+        let concrete = op
+            .path()
+            .replace("{projectId}", p)
+            .replace("{taskId}", p)
+            .replace("{repoId}", p)
+            .replace("{prId}", p);
+        assert_eq!(
+            route(op.method(), &concrete).map(|r| r.0),
+            Some(*op),
+            "{}",
+            op.id()
+        );
+    }
+}
+
+#[test]
+fn accessible_repositories_query_defaults_and_bounds() {
+    let q = |pairs: &[(&str, &str)]| {
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ListAccessibleRepositoriesQuery::from_query(&map)
+    };
+    assert_eq!(
+        q(&[]).unwrap(),
+        ListAccessibleRepositoriesQuery {
+            page: 1,
+            per_page: 30
+        }
+    );
+    assert_eq!(
+        q(&[("page", "1000"), ("per_page", "100"), ("other", "x")]).unwrap(),
+        ListAccessibleRepositoriesQuery {
+            page: 1000,
+            per_page: 100
+        }
+    );
+    assert_eq!(q(&[("per_page", "1")]).unwrap().per_page, 1);
+    assert_eq!(
+        q(&[("page", "0")]).unwrap_err(),
+        "query parameter `page` must be at least 1"
+    );
+    assert_eq!(
+        q(&[("page", "1001")]).unwrap_err(),
+        "query parameter `page` must be at most 1000"
+    );
+    assert_eq!(
+        q(&[("per_page", "101")]).unwrap_err(),
+        "query parameter `per_page` must be at most 100"
+    );
+    assert_eq!(
+        q(&[("per_page", "0")]).unwrap_err(),
+        "query parameter `per_page` must be at least 1"
+    );
+    assert_eq!(
+        q(&[("page", "two")]).unwrap_err(),
+        "query parameter `page` must be an integer, got \"two\""
+    );
+    assert!(q(&[("page", "99999999999")]).is_err());
+}
+
+#[test]
+fn request_body_validation_messages() {
+    let uuid = uuid::Uuid::nil();
+    assert_eq!(
+        SetTokenRequest {
+            token: String::new()
+        }
+        .validate()
+        .unwrap_err(),
+        "`token` must not be empty"
+    );
+    assert_eq!(
+        SetTokenRequest {
+            token: "x".repeat(513)
+        }
+        .validate()
+        .unwrap_err(),
+        "`token` must be at most 512 characters"
+    );
+    assert!(
+        SetTokenRequest {
+            token: "é".repeat(512)
+        }
+        .validate()
+        .is_ok(),
+        "characters, not bytes"
+    );
+    let link = |owner: &str, repo: &str| {
+        LinkRepositoryRequest {
+            owner: owner.into(),
+            repo_name: repo.into(),
+        }
+        .validate()
+    };
+    assert_eq!(link("", "r").unwrap_err(), "`owner` must not be empty");
+    assert_eq!(
+        link(&"o".repeat(40), "r").unwrap_err(),
+        "`owner` must be at most 39 characters"
+    );
+    assert_eq!(link("o", "").unwrap_err(), "`repo_name` must not be empty");
+    assert_eq!(
+        link("o", &"r".repeat(101)).unwrap_err(),
+        "`repo_name` must be at most 100 characters"
+    );
+    assert!(link("o", "r").is_ok());
+    assert_eq!(
+        LinkPullRequestRequest {
+            repo_id: uuid,
+            pr_number: 0
+        }
+        .validate()
+        .unwrap_err(),
+        "`pr_number` must be at least 1"
+    );
+    let branch = |name: &str, source: Option<&str>| {
+        CreateBranchRequest {
+            repo_id: uuid,
+            branch_name: name.into(),
+            source_branch: source.map(str::to_string),
+        }
+        .validate()
+    };
+    assert_eq!(
+        branch("", None).unwrap_err(),
+        "`branch_name` must not be empty"
+    );
+    assert_eq!(
+        branch(&"b".repeat(256), None).unwrap_err(),
+        "`branch_name` must be at most 255 characters"
+    );
+    assert_eq!(
+        branch("b", Some("")).unwrap_err(),
+        "`source_branch` must not be empty"
+    );
+    assert!(branch("b", Some("main")).is_ok());
+}
+
+#[test]
+fn error_codes_have_fixed_statuses_and_wire_names() {
+    for code in ErrorCode::ALL {
+        assert_eq!(ErrorCode::parse(code.as_str()), Some(*code));
+        assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
+        assert!((400..600).contains(&code.status()));
+    }
+    let resp = error_response(&ApiError::new(
+        ErrorCode::GithubRateLimited,
+        "slow \"down\"",
+    ));
+    assert_eq!(resp.status, 429);
+    let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+    assert_eq!(
+        body,
+        json!({"success": false, "error": "slow \"down\"", "error_code": "GITHUB_RATE_LIMITED"})
+    );
+    // Every operation declares BAD_REQUEST and INTERNAL_ERROR; only the webhook is public.
+    for op in Operation::ALL {
+        assert!(op.error_codes().contains(&ErrorCode::BadRequest));
+        assert!(op.error_codes().contains(&ErrorCode::InternalError));
+        assert_eq!(op.is_public(), *op == Operation::ReceiveWebhook);
+        assert_eq!(
+            op.error_codes().contains(&ErrorCode::Forbidden),
+            !op.is_public()
+        );
+    }
+}

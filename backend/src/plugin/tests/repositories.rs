@@ -1,0 +1,532 @@
+//! listLinkedRepositories, linkRepository, unlinkRepository.
+
+use super::*;
+use crate::generated::api::ErrorCode::*;
+use crate::generated::api::Operation::*;
+
+const CTX_SQL: &str = "SELECT i.id AS integration_id";
+const CTX_COLUMNS: &[&str] = &["integration_id", "access_token_enc", "already_linked"];
+const INSERT_SQL: &str = "INSERT INTO github_repositories";
+const UNLINK_SQL: &str = "FROM github_repositories r JOIN github_integrations";
+const UNLINK_COLUMNS: &[&str] = &[
+    "owner",
+    "repo_name",
+    "full_name",
+    "webhook_id",
+    "access_token_enc",
+];
+
+fn hook_url() -> String {
+    format!("{PUBLIC_URL}/api/v1/plugins/com.paca.github/projects/{PROJECT}/webhook")
+}
+
+fn repo_url() -> String {
+    format!("{GH}/repos/acme/widgets")
+}
+
+fn hooks_url() -> String {
+    format!("{GH}/repos/acme/widgets/hooks")
+}
+
+/// Integration found, repository not linked yet, GitHub knows the repository.
+fn link_ready() -> FakeHost {
+    let h = host();
+    h.on_query(
+        CTX_SQL,
+        CTX_COLUMNS,
+        vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(false)]],
+    );
+    h.on_fetch("GET", &repo_url(), gh_json(200, github_repo()));
+    h
+}
+
+/// …and the entropy for the secret + nonce and a created hook 77.
+fn hook_created() -> FakeHost {
+    let h = link_ready();
+    entropy(&h, 4);
+    h.on_fetch(
+        "POST",
+        &hooks_url(),
+        gh_json(201, json!({"id": 77, "active": true})),
+    );
+    h
+}
+
+fn assert_hook_removed(h: &FakeHost, id: i64) {
+    let url = format!("{GH}/repos/acme/widgets/hooks/{id}");
+    assert!(
+        h.fetches()
+            .iter()
+            .any(|f| f.method == "DELETE" && f.url == url),
+        "hook {id} must be deleted again: {:?}",
+        h.fetches()
+            .iter()
+            .map(|f| format!("{} {}", f.method, f.url))
+            .collect::<Vec<_>>()
+    );
+}
+
+fn repo_row(id: Uuid, webhook_id: i64) -> Vec<Value> {
+    vec![
+        uuid(id),
+        uuid(PROJECT),
+        uuid(INTEGRATION),
+        json!("acme"),
+        json!("widgets"),
+        json!("acme/widgets"),
+        json!(webhook_id),
+        json!(secret_enc()),
+        json!("main"),
+        json!(T1),
+        json!(T2),
+        json!("9001"),
+    ]
+}
+
+const REPO_COLUMNS: &[&str] = &[
+    "id",
+    "project_id",
+    "integration_id",
+    "owner",
+    "repo_name",
+    "full_name",
+    "webhook_id",
+    "webhook_secret_enc",
+    "default_branch",
+    "created_at",
+    "updated_at",
+    "github_repo_id",
+];
+
+#[test]
+fn list_linked_repositories_is_one_scoped_query() {
+    let h = host();
+    h.on_query(
+        "FROM \"github_repositories\"",
+        REPO_COLUMNS,
+        vec![repo_row(REPO, 77), repo_row(LINK, 0)],
+    );
+    let data = expect_ok(&h, sample(ListLinkedRepositories), 200);
+    assert_eq!(
+        data[0],
+        json!({
+            "id": REPO, "project_id": PROJECT, "owner": "acme", "repo_name": "widgets",
+            "full_name": "acme/widgets", "default_branch": "main",
+            "clone_url": "https://github.com/acme/widgets.git",
+            "html_url": "https://github.com/acme/widgets", "webhook_active": true,
+            "created_at": T1, "updated_at": T2
+        })
+    );
+    assert_eq!(data[1]["webhook_active"], json!(false));
+    let call = &h.db_calls()[0];
+    assert!(
+        call.sql.contains("WHERE \"project_id\" = $1"),
+        "{}",
+        call.sql
+    );
+    assert_eq!(call.params, vec![uuid(PROJECT)]);
+    assert_eq!(h.calls().db(), 1);
+}
+
+#[test]
+fn link_repository_creates_hook_and_stores_encrypted_secret() {
+    let h = hook_created();
+    h.on_query(
+        INSERT_SQL,
+        &["id", "created_at", "updated_at"],
+        vec![vec![uuid(REPO), json!(T1), json!(T1)]],
+    );
+    let mut r = sample(LinkRepository);
+    r.body = json!({"owner": " acme ", "repo_name": "widgets.git"})
+        .to_string()
+        .into_bytes();
+    let data = expect_ok(&h, r, 201);
+    assert_eq!(
+        data,
+        json!({
+            "id": REPO, "project_id": PROJECT, "owner": "acme", "repo_name": "widgets",
+            "full_name": "acme/widgets", "default_branch": "main",
+            "clone_url": "https://github.com/acme/widgets.git",
+            "html_url": "https://github.com/acme/widgets", "webhook_active": true,
+            "created_at": T1, "updated_at": T1
+        })
+    );
+    let ctx = db_call(&h, CTX_SQL);
+    assert_eq!(ctx.params, vec![uuid(PROJECT), json!("acme/widgets")]);
+    // The hook: our URL, JSON, the three events, a fresh 64-hex secret.
+    let create = h
+        .fetches()
+        .into_iter()
+        .find(|f| f.method == "POST")
+        .unwrap();
+    assert_eq!(create.url, hooks_url());
+    let body: Value = serde_json::from_str(&create.body).unwrap();
+    assert_eq!(body["config"]["url"], json!(hook_url()));
+    assert_eq!(body["config"]["content_type"], json!("json"));
+    assert_eq!(body["events"], json!(["push", "pull_request", "check_run"]));
+    let secret = body["config"]["secret"].as_str().unwrap().to_string();
+    assert_eq!(secret.len(), 64);
+    assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()));
+    // The row: hook id, GitHub repo id, and the secret encrypted under ENCRYPTION_KEY.
+    let insert = db_call(&h, INSERT_SQL);
+    assert!(
+        insert
+            .sql
+            .contains("ON CONFLICT (project_id, full_name) DO NOTHING")
+    );
+    assert_eq!(insert.params[0], uuid(PROJECT));
+    assert_eq!(insert.params[1], uuid(INTEGRATION));
+    assert_eq!(insert.params[5], json!(77));
+    assert_eq!(insert.params[8], json!(9001));
+    let stored = insert.params[6].as_str().unwrap();
+    assert_eq!(key().decrypt_string(stored).unwrap(), secret);
+    // Budget: context, entropy, insert; GitHub: read repo, create hook. The secret stays inside.
+    assert_eq!((h.calls().db(), h.calls().fetch), (3, 2));
+    let text = data.to_string();
+    assert!(!text.contains(&secret) && !text.contains(stored));
+    assert!(
+        h.logs()
+            .iter()
+            .all(|(_, l)| !l.contains(&secret) && !l.contains(stored))
+    );
+    h.assert_all_consumed();
+}
+
+#[test]
+fn link_repository_replaces_a_stale_hook_with_our_url() {
+    let h = link_ready();
+    entropy(&h, 4);
+    h.on_fetch_json(
+        "POST",
+        &hooks_url(),
+        422,
+        &json!({"message": "Validation Failed", "errors": [{"resource": "Hook", "code": "custom", "message": "Hook already exists on this repository"}]}),
+    );
+    h.on_fetch_json(
+        "GET",
+        &format!("{GH}/repos/acme/widgets/hooks?per_page=100&page=1"),
+        200,
+        &json!([{"id": 12, "config": {"url": "https://elsewhere.example/hook"}}, {"id": 55, "config": {"url": hook_url()}}]),
+    );
+    h.on_fetch(
+        "DELETE",
+        &format!("{GH}/repos/acme/widgets/hooks/55"),
+        FetchResponse::new(204, ""),
+    );
+    h.on_fetch("POST", &hooks_url(), gh_json(201, json!({"id": 78})));
+    h.on_query(
+        INSERT_SQL,
+        &["id", "created_at", "updated_at"],
+        vec![vec![uuid(REPO), json!(T1), json!(T1)]],
+    );
+    expect_ok(&h, sample(LinkRepository), 201);
+    assert_eq!(db_call(&h, INSERT_SQL).params[5], json!(78));
+    h.assert_all_consumed();
+}
+
+#[test]
+pub(super) fn link_repository_invalid_names_touch_nothing() {
+    for (owner, name) in [
+        ("acme/evil", "widgets"),
+        ("-acme", "widgets"),
+        ("ac me", "widgets"),
+        ("acme", ".."),
+        ("acme", "wid/gets"),
+        ("acme", "a?b"),
+    ] {
+        let h = host();
+        let mut r = sample(LinkRepository);
+        r.body = json!({"owner": owner, "repo_name": name})
+            .to_string()
+            .into_bytes();
+        expect_err(&h, r, InvalidRepositoryName);
+        assert_eq!((h.calls().db(), h.calls().fetch), (0, 0));
+    }
+}
+
+#[test]
+pub(super) fn link_repository_bad_body() {
+    for body in [
+        json!({"owner": "acme"}),
+        json!({"owner": "", "repo_name": "x"}),
+        json!({"owner": "a".repeat(40), "repo_name": "x"}),
+        json!([1]),
+    ] {
+        let h = host();
+        let mut r = sample(LinkRepository);
+        r.body = body.to_string().into_bytes();
+        expect_err(&h, r, BadRequest);
+        assert_eq!(h.calls().total(), 0);
+    }
+}
+
+#[test]
+pub(super) fn link_repository_requires_public_url() {
+    for public_url in [None, Some("paca.internal:8080")] {
+        let h = FakeHost::new();
+        h.set_config("ENCRYPTION_KEY", KEY_HEX);
+        if let Some(u) = public_url {
+            h.set_config("PUBLIC_URL", u);
+        }
+        let r = expect_err(&h, sample(LinkRepository), GithubWebhookUrlRequired);
+        assert!(r.message().contains("PUBLIC_URL"));
+        assert_eq!((h.calls().db(), h.calls().fetch), (0, 0));
+    }
+}
+
+#[test]
+pub(super) fn link_repository_not_connected() {
+    let h = host();
+    h.on_query(CTX_SQL, CTX_COLUMNS, vec![]);
+    expect_err(&h, sample(LinkRepository), GithubIntegrationNotFound);
+    assert_eq!(h.calls().fetch, 0);
+}
+
+#[test]
+pub(super) fn link_repository_already_linked_precheck() {
+    let h = host();
+    h.on_query(
+        CTX_SQL,
+        CTX_COLUMNS,
+        vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(true)]],
+    );
+    expect_err(&h, sample(LinkRepository), GithubRepoAlreadyLinked);
+    assert_eq!((h.calls().db(), h.calls().fetch), (1, 0));
+    assert!(
+        db_call(&h, CTX_SQL)
+            .sql
+            .contains("lower(r.full_name) = lower($2)")
+    );
+}
+
+#[test]
+pub(super) fn link_repository_concurrent_insert_deletes_the_new_hook() {
+    let h = hook_created();
+    h.on_query(INSERT_SQL, &["id", "created_at", "updated_at"], vec![]);
+    h.on_fetch(
+        "DELETE",
+        &format!("{GH}/repos/acme/widgets/hooks/77"),
+        FetchResponse::new(204, ""),
+    );
+    let r = expect_err(&h, sample(LinkRepository), GithubRepoAlreadyLinked);
+    assert_eq!(r.status, 409);
+    assert_hook_removed(&h, 77);
+    h.assert_all_consumed();
+}
+
+#[test]
+pub(super) fn link_repository_insert_failure_deletes_the_new_hook() {
+    let h = hook_created();
+    h.on_query_err(INSERT_SQL, DB_DETAIL);
+    h.on_fetch_json(
+        "DELETE",
+        &format!("{GH}/repos/acme/widgets/hooks/77"),
+        500,
+        &json!({"message": "x"}),
+    );
+    expect_err(&h, sample(LinkRepository), InternalError);
+    assert_hook_removed(&h, 77);
+    // The failed cleanup is logged.
+    assert!(
+        h.logs()
+            .iter()
+            .any(|(_, l)| l.contains("could not remove webhook 77"))
+    );
+}
+
+#[test]
+pub(super) fn link_repository_repo_not_accessible() {
+    for status in [404, 403] {
+        let h = host();
+        h.on_query(
+            CTX_SQL,
+            CTX_COLUMNS,
+            vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(false)]],
+        );
+        h.on_fetch_json("GET", &repo_url(), status, &json!({"message": "Not Found"}));
+        expect_err(&h, sample(LinkRepository), GithubRepoNotAccessible);
+        assert_eq!(h.calls().db(), 1, "no entropy, no insert");
+    }
+}
+
+fn repo_read_fails(resp: Result<FetchResponse, &str>) -> FakeHost {
+    let h = host();
+    h.on_query(
+        CTX_SQL,
+        CTX_COLUMNS,
+        vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(false)]],
+    );
+    match resp {
+        Ok(r) => h.on_fetch("GET", &repo_url(), r),
+        Err(e) => h.on_fetch_err("GET", &repo_url(), e),
+    };
+    h
+}
+
+#[test]
+pub(super) fn link_repository_invalid_token() {
+    let h = repo_read_fails(Ok(gh_json(401, json!({"message": "Bad credentials"}))));
+    expect_err(&h, sample(LinkRepository), GithubInvalidToken);
+}
+
+#[test]
+pub(super) fn link_repository_rate_limited() {
+    let h = repo_read_fails(Ok(
+        gh_json(403, json!({"message": "rate"})).with_header("X-RateLimit-Remaining", "0")
+    ));
+    expect_err(&h, sample(LinkRepository), GithubRateLimited);
+}
+
+#[test]
+pub(super) fn link_repository_github_unavailable() {
+    let h = repo_read_fails(Err("fetch: connection refused"));
+    expect_err(&h, sample(LinkRepository), GithubUnavailable);
+}
+
+#[test]
+pub(super) fn link_repository_webhook_url_not_public() {
+    let h = link_ready();
+    entropy(&h, 4);
+    h.on_fetch_json(
+        "POST",
+        &hooks_url(),
+        422,
+        &json!({"message": "Validation Failed", "errors": [{"resource": "Hook", "code": "custom",
+            "message": "Sorry, the URL isn't reachable over the public internet (localhost)"}],
+            "documentation_url": "https://docs.github.com/rest/repos/webhooks#create-a-repository-webhook"}),
+    );
+    let r = expect_err(&h, sample(LinkRepository), GithubWebhookUrlNotPublic);
+    assert!(r.message().contains(&hook_url()));
+    assert!(writes(&h).is_empty());
+}
+
+#[test]
+pub(super) fn link_repository_webhook_creation_failed() {
+    for resp in [
+        gh_json(500, json!({"message": "Server Error"})),
+        gh_json(
+            422,
+            json!({"message": "Validation Failed", "errors": [{"resource": "Hook", "code": "custom", "message": "too many hooks"}]}),
+        ),
+    ] {
+        let h = link_ready();
+        entropy(&h, 4);
+        h.on_fetch("POST", &hooks_url(), resp);
+        expect_err(&h, sample(LinkRepository), GithubWebhookCreationFailed);
+        assert!(writes(&h).is_empty());
+    }
+}
+
+#[test]
+pub(super) fn link_repository_without_hook_admin_rights() {
+    let h = link_ready();
+    entropy(&h, 4);
+    h.on_fetch_json("POST", &hooks_url(), 404, &json!({"message": "Not Found"}));
+    expect_err(
+        &h,
+        sample(LinkRepository),
+        GithubTokenInsufficientPermissions,
+    );
+    assert!(writes(&h).is_empty());
+}
+
+#[test]
+fn unlink_repository_deletes_webhook_and_row() {
+    let h = host();
+    h.on_query(
+        UNLINK_SQL,
+        UNLINK_COLUMNS,
+        vec![vec![
+            json!("acme"),
+            json!("widgets"),
+            json!("acme/widgets"),
+            json!(77),
+            json!(token_enc()),
+        ]],
+    );
+    h.on_fetch(
+        "DELETE",
+        &format!("{GH}/repos/acme/widgets/hooks/77"),
+        FetchResponse::new(204, ""),
+    );
+    h.on_exec(
+        "^DELETE FROM github_repositories WHERE id = \\$1 AND project_id = \\$2$",
+        1,
+    );
+    let data = expect_ok(&h, sample(UnlinkRepository), 200);
+    assert_eq!(data, json!({"id": REPO, "webhook_deleted": true}));
+    let lookup = db_call(&h, UNLINK_SQL);
+    assert!(lookup.sql.contains("r.id = $1 AND r.project_id = $2"));
+    assert_eq!(lookup.params, vec![uuid(REPO), uuid(PROJECT)]);
+    assert_eq!(
+        db_call(&h, "DELETE FROM github_repositories").params,
+        vec![uuid(REPO), uuid(PROJECT)]
+    );
+    h.assert_all_consumed();
+}
+
+#[test]
+fn unlink_repository_reports_a_webhook_failure_and_still_unlinks() {
+    let h = host();
+    h.on_query(
+        UNLINK_SQL,
+        UNLINK_COLUMNS,
+        vec![vec![
+            json!("acme"),
+            json!("widgets"),
+            json!("acme/widgets"),
+            json!(77),
+            json!(token_enc()),
+        ]],
+    );
+    h.on_fetch_json(
+        "DELETE",
+        &format!("{GH}/repos/acme/widgets/hooks/77"),
+        403,
+        &json!({"message": "Must have admin rights to Repository."}),
+    );
+    h.on_exec("DELETE FROM github_repositories", 1);
+    let data = expect_ok(&h, sample(UnlinkRepository), 200);
+    assert_eq!(data["webhook_deleted"], json!(false));
+    assert!(
+        data["webhook_error"]
+            .as_str()
+            .unwrap()
+            .contains("admin rights")
+    );
+    h.assert_all_consumed();
+}
+
+#[test]
+pub(super) fn unlink_repository_of_another_project_is_404() {
+    let h = host();
+    h.on_query(UNLINK_SQL, UNLINK_COLUMNS, vec![]);
+    expect_err(&h, sample(UnlinkRepository), GithubRepositoryNotFound);
+    assert_eq!(h.calls().db(), 1);
+    assert_eq!(h.db_calls()[0].params, vec![uuid(REPO), uuid(PROJECT)]);
+    assert_eq!((h.calls().fetch, h.calls().emit), (0, 0));
+    assert_no_side_effects(&h);
+}
+
+#[test]
+pub(super) fn unlink_repository_db_failure_is_internal() {
+    let h = host();
+    h.on_query(
+        UNLINK_SQL,
+        UNLINK_COLUMNS,
+        vec![vec![
+            json!("acme"),
+            json!("widgets"),
+            json!("acme/widgets"),
+            json!(0),
+            json!(token_enc()),
+        ]],
+    );
+    h.on_exec_err("DELETE FROM github_repositories", DB_DETAIL);
+    expect_err(&h, sample(UnlinkRepository), InternalError);
+    assert_eq!(
+        h.calls().fetch,
+        0,
+        "webhook_id 0: nothing to delete on GitHub"
+    );
+}

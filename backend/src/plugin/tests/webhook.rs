@@ -1,0 +1,592 @@
+//! receiveWebhook: signatures (fail closed), auto-link, idempotent deliveries, budgets.
+
+use super::*;
+use crate::generated::api::ErrorCode::*;
+use crate::signature;
+
+const LOOKUP_SQL: &str = "FROM github_repositories r JOIN projects p";
+const LOOKUP_COLUMNS: &[&str] = &["id", "full_name", "webhook_secret_enc", "task_id_prefix"];
+const CLAIM_SQL: &str = "INSERT INTO github_webhook_deliveries";
+const UPSERT_SQL: &str = "INSERT INTO github_pull_requests";
+const AUTOLINK_SQL: &str = "INSERT INTO github_task_pr_links";
+const BRANCH_SQL: &str = "INSERT INTO github_task_branches";
+const ZERO: &str = "0000000000000000000000000000000000000000";
+
+fn repository() -> Value {
+    json!({"id": 9001, "full_name": "acme/widgets", "name": "widgets", "owner": {"login": "acme"}})
+}
+
+/// A GitHub delivery to PROJECT's webhook, signed with [`SECRET`], Go-canonical header keys.
+pub fn delivery(event: &str, payload: &Value, delivery_id: Option<&str>) -> Request {
+    let mut payload = payload.clone();
+    if payload.get("repository").is_none() {
+        payload["repository"] = repository();
+    }
+    let body = payload.to_string().into_bytes();
+    let mut r = req("POST", &format!("projects/{PROJECT}/webhook"));
+    r.project_id = String::new();
+    r.caller_id = String::new();
+    r.user_id = String::new();
+    r.caller_role = String::new();
+    r.headers = BTreeMap::from([
+        ("Content-Type".to_string(), "application/json".to_string()),
+        ("User-Agent".to_string(), "GitHub-Hookshot/abc".to_string()),
+        ("X-Github-Event".to_string(), event.to_string()),
+        (
+            "X-Hub-Signature-256".to_string(),
+            signature::sign(SECRET, &body),
+        ),
+    ]);
+    if let Some(id) = delivery_id {
+        r.headers.insert("X-Github-Delivery".into(), id.into());
+    }
+    r.body = body;
+    r
+}
+
+fn lookup(h: &FakeHost, prefix: &str) {
+    h.on_query(
+        LOOKUP_SQL,
+        LOOKUP_COLUMNS,
+        vec![vec![
+            uuid(REPO),
+            json!("acme/widgets"),
+            json!(secret_enc()),
+            json!(prefix),
+        ]],
+    );
+}
+
+fn pr_payload(action: &str, state: &str, head: &str, title: &str) -> Value {
+    json!({"action": action, "number": 5, "pull_request": github_pull(5, state, head, title)})
+}
+
+fn push_payload(reference: &str, before: &str, created: bool, deleted: bool) -> Value {
+    json!({"ref": reference, "before": before, "after": if deleted { ZERO } else { "3333333333333333333333333333333333333333" },
+           "created": created, "deleted": deleted, "forced": false})
+}
+
+fn outcome(h: &FakeHost, r: Request) -> Value {
+    expect_ok(h, r, 200)
+}
+
+/// A rejected delivery: the repository lookup at most, no writes, no events.
+#[track_caller]
+fn assert_rejected(h: &FakeHost) {
+    assert!(h.calls().db() <= 1, "{:?}", h.db_calls());
+    assert_no_side_effects(h);
+    assert_eq!(h.calls().fetch, 0);
+}
+
+#[test]
+fn ping_with_a_valid_signature_is_processed_with_one_lookup() {
+    let h = host();
+    lookup(&h, "PROJ");
+    let data = outcome(
+        &h,
+        delivery("ping", &json!({"zen": "Design for failure."}), Some("d-1")),
+    );
+    assert_eq!(
+        data,
+        json!({"event": "ping", "outcome": "processed", "delivery_id": "d-1"})
+    );
+    let call = &h.db_calls()[0];
+    assert!(call.sql.contains("r.project_id = $1"));
+    assert_eq!(
+        call.params,
+        vec![uuid(PROJECT), json!(9001), json!("acme/widgets")]
+    );
+    assert_eq!(h.calls().db(), 1);
+    assert_no_side_effects(&h);
+}
+
+type Mutation = Box<dyn Fn(&mut Request)>;
+
+#[test]
+pub(super) fn invalid_signatures_are_rejected_without_writes() {
+    let variants: Vec<Mutation> = vec![
+        Box::new(|r| {
+            let sig = signature::sign("not-the-secret", &r.body);
+            r.headers.insert("X-Hub-Signature-256".into(), sig);
+        }),
+        Box::new(|r| {
+            r.headers.remove("X-Hub-Signature-256");
+        }),
+        Box::new(|r| {
+            r.headers
+                .insert("X-Hub-Signature-256".into(), "sha1=0123".into());
+        }),
+        Box::new(|r| {
+            r.headers.insert(
+                "X-Hub-Signature-256".into(),
+                format!("sha256={}", "zz".repeat(32)),
+            );
+        }),
+        Box::new(|r| {
+            r.headers
+                .insert("X-Hub-Signature-256".into(), String::new());
+        }),
+        // Signed, then the body changed.
+        Box::new(|r| {
+            r.body = String::from_utf8(r.body.clone())
+                .unwrap()
+                .replace("Add auth", "Add evil")
+                .into_bytes();
+        }),
+    ];
+    for mutate in variants {
+        let h = host();
+        lookup(&h, "PROJ");
+        let mut r = delivery(
+            "pull_request",
+            &pr_payload("opened", "open", "feat/PROJ-42-x", "Add auth"),
+            Some("d-2"),
+        );
+        mutate(&mut r);
+        let reply = expect_err(&h, r, WebhookSignatureInvalid);
+        assert_eq!(reply.status, 401);
+        assert_rejected(&h);
+    }
+}
+
+#[test]
+pub(super) fn empty_or_undecryptable_secret_fails_closed() {
+    let other = EncryptionKey::from_hex(OTHER_KEY_HEX)
+        .unwrap()
+        .encrypt(SECRET.as_bytes(), &[4; 12]);
+    for stored in [String::new(), "nothex".to_string(), other] {
+        let h = host();
+        h.on_query(
+            LOOKUP_SQL,
+            LOOKUP_COLUMNS,
+            vec![vec![
+                uuid(REPO),
+                json!("acme/widgets"),
+                json!(stored),
+                json!("PROJ"),
+            ]],
+        );
+        // Even a body "signed" with an empty key must not pass.
+        let mut r = delivery(
+            "push",
+            &push_payload("refs/heads/feat/PROJ-42-x", ZERO, true, false),
+            Some("d-3"),
+        );
+        let sig = signature::sign("", &r.body);
+        r.headers.insert("X-Hub-Signature-256".into(), sig);
+        expect_err(&h, r, WebhookSignatureInvalid);
+        assert_rejected(&h);
+    }
+}
+
+#[test]
+pub(super) fn webhook_without_encryption_key_is_500_not_accepted() {
+    let h = FakeHost::new();
+    lookup(&h, "PROJ");
+    expect_err(
+        &h,
+        delivery("ping", &json!({}), None),
+        EncryptionNotConfigured,
+    );
+    assert_rejected(&h);
+}
+
+#[test]
+pub(super) fn webhook_for_a_repo_of_another_project_is_404() {
+    let h = host();
+    h.on_query(LOOKUP_SQL, LOOKUP_COLUMNS, vec![]);
+    let mut r = delivery("ping", &json!({}), None);
+    r.path = format!("projects/{OTHER_PROJECT}/webhook");
+    expect_err(&h, r, WebhookRepositoryNotFound);
+    assert_eq!(h.db_calls()[0].params[0], uuid(OTHER_PROJECT));
+    assert_rejected(&h);
+
+    // A payload without a repository is not for any linked repository either.
+    let h = host();
+    let mut r = delivery("ping", &json!({}), None);
+    r.body = br#"{"zen":"x"}"#.to_vec();
+    r.headers.insert(
+        "X-Hub-Signature-256".into(),
+        signature::sign(SECRET, &r.body),
+    );
+    expect_err(&h, r, WebhookRepositoryNotFound);
+    assert_eq!(h.calls().total(), 0);
+}
+
+#[test]
+pub(super) fn webhook_bad_requests() {
+    // No X-GitHub-Event: not a GitHub delivery, nothing is looked up.
+    let h = host();
+    let mut r = delivery("ping", &json!({}), None);
+    r.headers.remove("X-Github-Event");
+    expect_err(&h, r, BadRequest);
+    assert_eq!(h.calls().total(), 0);
+    // Invalid JSON.
+    let h = host();
+    let mut r = delivery("ping", &json!({}), None);
+    r.body = b"{not json".to_vec();
+    expect_err(&h, r, BadRequest);
+    assert_eq!(h.calls().db(), 0);
+    // Signed, but not a pull_request payload.
+    let h = host();
+    lookup(&h, "PROJ");
+    expect_err(
+        &h,
+        delivery("pull_request", &json!({"action": "opened"}), Some("d-4")),
+        BadRequest,
+    );
+    assert_rejected(&h);
+    // Bad project id in the path.
+    let h = host();
+    let mut r = delivery("ping", &json!({}), None);
+    r.path = "projects/PROJ/webhook".into();
+    expect_err(&h, r, BadRequest);
+    assert_eq!(h.calls().total(), 0);
+}
+
+#[test]
+pub(super) fn webhook_lookup_failure_is_internal() {
+    let h = host();
+    h.on_query_err(LOOKUP_SQL, DB_DETAIL);
+    expect_err(&h, delivery("ping", &json!({}), None), InternalError);
+    assert_rejected(&h);
+}
+
+#[test]
+fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
+    let h = host();
+    lookup(&h, "PROJ");
+    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-10")]]);
+    h.on_query(
+        UPSERT_SQL,
+        &["id", "linked_tasks"],
+        vec![vec![uuid(PR), json!(format!("[\"{TASK2}\"]"))]],
+    );
+    h.on_query(AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    let payload = pr_payload("opened", "open", "feat/PROJ-42-x", "PROJ-7: Add auth");
+    let data = outcome(&h, delivery("pull_request", &payload, Some("d-10")));
+    assert_eq!(
+        data,
+        json!({"event": "pull_request", "outcome": "processed", "delivery_id": "d-10"})
+    );
+    assert!(h.calls().db() <= 4, "budget: {:?}", h.db_calls());
+    assert_eq!(h.calls().db(), 4);
+
+    let claim = db_call(&h, CLAIM_SQL);
+    assert_eq!(
+        claim.params,
+        vec![json!("d-10"), uuid(REPO), json!("pull_request")]
+    );
+    let upsert = db_call(&h, UPSERT_SQL);
+    assert!(
+        upsert
+            .sql
+            .contains("EXCLUDED.github_updated_at >= pr.github_updated_at")
+    );
+    assert_eq!(upsert.params[0], uuid(PROJECT));
+    assert_eq!(upsert.params[11], json!(T2));
+    let link = db_call(&h, AUTOLINK_SQL);
+    assert!(
+        link.sql
+            .contains("t.project_id = $4 AND t.deleted_at IS NULL")
+    );
+    assert!(
+        link.sql
+            .contains("JOIN tasks t ON t.id = b.task_id AND t.deleted_at IS NULL")
+    );
+    assert!(
+        link.sql
+            .contains("ON CONFLICT (task_id, pull_request_id) DO NOTHING")
+    );
+    assert_eq!(
+        link.params,
+        vec![
+            uuid(PR),
+            uuid(REPO),
+            json!("feat/PROJ-42-x"),
+            uuid(PROJECT),
+            json!(42),
+            json!(7)
+        ]
+    );
+
+    let emits = h.emits();
+    let topics: Vec<&str> = emits.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        topics,
+        vec!["github.pr_linked", "github.pr_updated", "github.pr_updated"]
+    );
+    assert_eq!(emits[0].1["task_id"], uuid(TASK));
+    assert_eq!(emits[0].1["project_id"], uuid(PROJECT));
+    assert_eq!(emits[0].1["source"], json!("webhook"));
+    assert_eq!(emits[0].1["pull_request_id"], uuid(PR));
+    let updated: Vec<&Value> = emits[1..].iter().map(|(_, p)| &p["task_id"]).collect();
+    assert_eq!(updated, vec![&uuid(TASK2), &uuid(TASK)]);
+    for (_, p) in &emits {
+        assert!(p["project_id"].as_str().unwrap().parse::<Uuid>().is_ok());
+        assert_eq!(p["state"], json!("open"));
+    }
+    h.assert_all_consumed();
+}
+
+#[test]
+fn pull_request_closed_merged_updates_linked_tasks_without_linking() {
+    let h = host();
+    lookup(&h, "PROJ");
+    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-11")]]);
+    h.on_query(
+        UPSERT_SQL,
+        &["id", "linked_tasks"],
+        vec![vec![uuid(PR), json!(format!("[\"{TASK}\"]"))]],
+    );
+    let mut payload = pr_payload("closed", "closed", "feat/PROJ-42-x", "x");
+    payload["pull_request"]["merged"] = json!(true);
+    payload["pull_request"]["merged_at"] = json!(T2);
+    outcome(&h, delivery("pull_request", &payload, Some("d-11")));
+    assert_eq!(db_call(&h, UPSERT_SQL).params[5], json!("merged"));
+    let emits = h.emits();
+    assert_eq!(emits.len(), 1);
+    assert_eq!(emits[0].0, "github.pr_updated");
+    assert_eq!(emits[0].1["state"], json!("merged"));
+    assert_eq!(h.calls().db(), 3);
+    h.assert_all_consumed();
+}
+
+#[test]
+fn redelivery_is_a_duplicate_without_events() {
+    let h = host();
+    lookup(&h, "PROJ");
+    h.on_query(CLAIM_SQL, &["delivery_id"], vec![]);
+    let data = outcome(
+        &h,
+        delivery(
+            "pull_request",
+            &pr_payload("opened", "open", "feat/PROJ-42-x", "x"),
+            Some("d-10"),
+        ),
+    );
+    assert_eq!(data["outcome"], json!("duplicate"));
+    assert_eq!(h.emits(), vec![]);
+    assert_eq!(h.calls().db(), 2);
+}
+
+#[test]
+fn stale_delivery_is_ignored_without_events() {
+    let h = host();
+    lookup(&h, "PROJ");
+    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-12")]]);
+    h.on_query(UPSERT_SQL, &["id", "linked_tasks"], vec![]);
+    let data = outcome(
+        &h,
+        delivery(
+            "pull_request",
+            &pr_payload("reopened", "open", "feat/PROJ-42-x", "x"),
+            Some("d-12"),
+        ),
+    );
+    assert_eq!(data["outcome"], json!("ignored"));
+    assert_eq!(h.emits(), vec![]);
+    assert_eq!(h.calls().db(), 3);
+}
+
+#[test]
+pub(super) fn processing_failure_releases_the_claim_and_is_5xx() {
+    let h = host();
+    lookup(&h, "PROJ");
+    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-13")]]);
+    h.on_query_err(UPSERT_SQL, DB_DETAIL);
+    h.on_exec(
+        "^DELETE FROM github_webhook_deliveries WHERE delivery_id = \\$1$",
+        1,
+    );
+    let r = expect_err(
+        &h,
+        delivery(
+            "pull_request",
+            &pr_payload("opened", "open", "main", "x"),
+            Some("d-13"),
+        ),
+        InternalError,
+    );
+    assert!(r.status >= 500);
+    assert_eq!(
+        db_call(&h, "DELETE FROM github_webhook_deliveries").params,
+        vec![json!("d-13")]
+    );
+    assert_eq!(h.emits(), vec![]);
+    h.assert_all_consumed();
+}
+
+#[test]
+fn push_creating_a_task_branch_links_it_and_emits() {
+    let h = host();
+    lookup(&h, "PROJ");
+    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-20")]]);
+    h.on_query(BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    let data = outcome(
+        &h,
+        delivery(
+            "push",
+            &push_payload("refs/heads/feat/PROJ-42-x", ZERO, true, false),
+            Some("d-20"),
+        ),
+    );
+    assert_eq!(data["outcome"], json!("processed"));
+    let insert = db_call(&h, BRANCH_SQL);
+    assert!(
+        insert
+            .sql
+            .contains("t.project_id = $3 AND t.deleted_at IS NULL")
+    );
+    assert!(
+        insert
+            .sql
+            .contains("ON CONFLICT (task_id, repo_id, branch_name) DO NOTHING")
+    );
+    assert_eq!(
+        insert.params,
+        vec![
+            uuid(REPO),
+            json!("feat/PROJ-42-x"),
+            uuid(PROJECT),
+            json!(42)
+        ]
+    );
+    assert_eq!(
+        h.emits(),
+        vec![(
+            "github.branch_linked".to_string(),
+            json!({"project_id": PROJECT, "task_id": TASK, "repo_id": REPO, "branch_name": "feat/PROJ-42-x", "source": "push"})
+        )]
+    );
+    assert_eq!(h.calls().db(), 3);
+    h.assert_all_consumed();
+}
+
+#[test]
+fn push_of_an_already_linked_branch_emits_nothing() {
+    let h = host();
+    lookup(&h, "PROJ");
+    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-21")]]);
+    h.on_query(BRANCH_SQL, &["task_id"], vec![]);
+    let data = outcome(
+        &h,
+        delivery(
+            "push",
+            &push_payload("refs/heads/PROJ-42", ZERO, true, false),
+            Some("d-21"),
+        ),
+    );
+    assert_eq!(data["outcome"], json!("processed"));
+    assert_eq!(h.emits(), vec![]);
+}
+
+#[test]
+fn pushes_that_create_no_task_branch_are_ignored_without_writes() {
+    let cases = [
+        (
+            "PROJ",
+            push_payload(
+                "refs/heads/feat/PROJ-42-x",
+                "4444444444444444444444444444444444444444",
+                false,
+                false,
+            ),
+        ),
+        (
+            "PROJ",
+            push_payload(
+                "refs/heads/feat/PROJ-42-x",
+                "4444444444444444444444444444444444444444",
+                false,
+                true,
+            ),
+        ),
+        ("PROJ", push_payload("refs/tags/PROJ-42", ZERO, true, false)),
+        (
+            "PROJ",
+            push_payload("refs/heads/feature/no-key", ZERO, true, false),
+        ),
+        (
+            "PROJ",
+            push_payload("refs/heads/feat/OTHER-42", ZERO, true, false),
+        ),
+        (
+            "PROJ",
+            push_payload("refs/heads/release/v1-2", ZERO, true, false),
+        ),
+        ("PROJ", push_payload("refs/heads/utf-8", ZERO, true, false)),
+        (
+            "V",
+            push_payload("refs/heads/release/v1-2", ZERO, true, false),
+        ),
+    ];
+    for (prefix, payload) in cases {
+        let h = host();
+        lookup(&h, prefix);
+        let data = outcome(&h, delivery("push", &payload, Some("d-22")));
+        assert_eq!(data["outcome"], json!("ignored"), "{payload}");
+        assert_eq!(h.calls().db(), 1, "{payload}");
+        assert_no_side_effects(&h);
+    }
+}
+
+#[test]
+fn task_keys_follow_the_project_prefix() {
+    for (prefix, branch, number) in [
+        ("V1", "release/v1-2", 2),
+        ("UTF", "utf-8", 8),
+        ("PROJ", "feat/proj-42-lower", 42),
+        ("proj", "bugfix_PROJ-42", 42),
+    ] {
+        let h = host();
+        lookup(&h, prefix);
+        h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-23")]]);
+        h.on_query(BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+        outcome(
+            &h,
+            delivery(
+                "push",
+                &push_payload(&format!("refs/heads/{branch}"), ZERO, true, false),
+                Some("d-23"),
+            ),
+        );
+        assert_eq!(
+            db_call(&h, BRANCH_SQL).params[3],
+            json!(number),
+            "{prefix} {branch}"
+        );
+        assert_eq!(h.emits().len(), 1);
+    }
+}
+
+#[test]
+fn unknown_events_and_deliveries_without_id() {
+    let h = host();
+    lookup(&h, "PROJ");
+    let data = outcome(
+        &h,
+        delivery("issues", &json!({"action": "opened"}), Some("d-30")),
+    );
+    assert_eq!(data["outcome"], json!("ignored"));
+    assert_no_side_effects(&h);
+
+    // Without X-GitHub-Delivery there is nothing to claim: applied directly.
+    let h = host();
+    lookup(&h, "PROJ");
+    h.on_query(BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    let data = outcome(
+        &h,
+        delivery(
+            "push",
+            &push_payload("refs/heads/PROJ-42", ZERO, true, false),
+            None,
+        ),
+    );
+    assert_eq!(data, json!({"event": "push", "outcome": "processed"}));
+    assert!(
+        h.db_calls()
+            .iter()
+            .all(|c| !c.sql.contains("github_webhook_deliveries"))
+    );
+}
