@@ -139,8 +139,14 @@ fn postgres_bin_dir() -> Option<PathBuf> {
     dirs.pop()
 }
 
-/// `npm ci` when `node_modules` is missing or older than the lockfile (always on CI).
+/// `npm ci` when `node_modules` is missing or older than the lockfile; on CI always, but once
+/// per run (codegen and the checks both ask for it).
 pub fn ensure_npm_packages(dir: &Path) -> Result {
+    static DONE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let mut done = DONE.lock().unwrap_or_else(|p| p.into_inner());
+    if done.iter().any(|d| d == dir) {
+        return Ok(());
+    }
     ensure_node()?;
     let marker = dir.join("node_modules/.package-lock.json");
     let lock = dir.join("package-lock.json");
@@ -155,11 +161,12 @@ pub fn ensure_npm_packages(dir: &Path) -> Result {
     if stale || ci {
         run(Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(dir))
+            .current_dir(dir))?;
     } else {
         println!("npm packages in {}: up to date", dir.display());
-        Ok(())
     }
+    done.push(dir.to_path_buf());
+    Ok(())
 }
 
 /// Builds the release `github.wasm` and enforces the size budget.
