@@ -22,13 +22,19 @@ pub fn escape_segment(s: &str) -> String {
     out
 }
 
-/// The URL of the `rel="next"` entry of an RFC 8288 `Link` header.
+/// The URL of the `rel="next"` entry of an RFC 8288 `Link` header. Link values are split at
+/// commas outside `<…>`, since a target URL may itself contain commas (e.g.
+/// `affiliation=owner,collaborator`).
 pub fn link_next(header: &str) -> Option<&str> {
-    for part in header.split(',') {
-        let mut pieces = part.split(';');
-        let target = pieces.next()?.trim();
-        let url = target.strip_prefix('<')?.strip_suffix('>')?;
-        let is_next = pieces.any(|p| {
+    let mut rest = header;
+    loop {
+        let start = rest.find('<')?;
+        let end = start + rest[start..].find('>')?;
+        let url = &rest[start + 1..end];
+        let after = &rest[end + 1..];
+        // the parameters run until the next comma (rel values never contain one)
+        let params_end = after.find(',').unwrap_or(after.len());
+        let is_next = after[..params_end].split(';').any(|p| {
             let Some((k, v)) = p.split_once('=') else {
                 return false;
             };
@@ -41,8 +47,8 @@ pub fn link_next(header: &str) -> Option<&str> {
         if is_next {
             return Some(url);
         }
+        rest = &after[params_end..];
     }
-    None
 }
 
 /// The `page` query parameter of a URL.
@@ -110,5 +116,10 @@ mod tests {
             None
         );
         assert_eq!(page_param("https://x/y?page=12#frag"), Some(12));
+        // commas inside a target URL do not split it
+        let commas = r#"<https://x/user/repos?affiliation=owner,collaborator&per_page=2&page=2>; rel="next", <https://x/user/repos?affiliation=owner,collaborator&per_page=2&page=3>; rel="last""#;
+        assert_eq!(next_page(Some(commas)), Some(2));
+        let commas_last = r#"<https://x/r?a=b,c&page=1>; rel="prev", <https://x/r?a=b,c&page=1>; rel="first""#;
+        assert_eq!(next_page(Some(commas_last)), None);
     }
 }
