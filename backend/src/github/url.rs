@@ -119,7 +119,8 @@ mod tests {
         // commas inside a target URL do not split it
         let commas = r#"<https://x/user/repos?affiliation=owner,collaborator&per_page=2&page=2>; rel="next", <https://x/user/repos?affiliation=owner,collaborator&per_page=2&page=3>; rel="last""#;
         assert_eq!(next_page(Some(commas)), Some(2));
-        let commas_last = r#"<https://x/r?a=b,c&page=1>; rel="prev", <https://x/r?a=b,c&page=1>; rel="first""#;
+        let commas_last =
+            r#"<https://x/r?a=b,c&page=1>; rel="prev", <https://x/r?a=b,c&page=1>; rel="first""#;
         assert_eq!(next_page(Some(commas_last)), None);
     }
 }
