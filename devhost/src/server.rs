@@ -356,8 +356,9 @@ fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// Paca's API error envelope, as the host's own middlewares answer.
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({"error": {"code": code, "message": message}}).to_string();
+    let body = json!({"success": false, "error": message, "error_code": code}).to_string();
     (status, [("content-type", "application/json")], body).into_response()
 }
 
