@@ -276,7 +276,7 @@ fn pull_request<H: Host>(
         };
         let sql = format!(
             "INSERT INTO github_task_pr_links (task_id, pull_request_id) \
-             SELECT task_id, $1 FROM (SELECT b.task_id FROM github_task_branches b \
+             SELECT task_id, $1::uuid FROM (SELECT b.task_id FROM github_task_branches b \
              JOIN tasks t ON t.id = b.task_id AND t.deleted_at IS NULL \
              WHERE b.repo_id = $2 AND b.branch_name = $3{by_key}) AS candidates \
              ON CONFLICT (task_id, pull_request_id) DO NOTHING RETURNING task_id"
@@ -347,7 +347,7 @@ fn push<H: Host>(
 ) -> Result<WebhookOutcomeKind, ApiError> {
     let sql = format!(
         "INSERT INTO github_task_branches (task_id, repo_id, branch_name) \
-         SELECT t.id, $1, $2 FROM tasks t WHERE t.project_id = $3 AND t.deleted_at IS NULL \
+         SELECT t.id, $1::uuid, $2::text FROM tasks t WHERE t.project_id = $3 AND t.deleted_at IS NULL \
          AND t.task_number IN ({}) ON CONFLICT (task_id, repo_id, branch_name) DO NOTHING RETURNING task_id",
         placeholders(4, numbers.len())
     );
