@@ -125,10 +125,7 @@ impl FetchResponse {
 
     /// Case-insensitive header lookup.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        crate::abi::envelope::header_value(&self.headers, name)
     }
 
     pub fn is_success(&self) -> bool {

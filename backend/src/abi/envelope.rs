@@ -29,13 +29,19 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
+/// Case-insensitive lookup in a header map: the host sends Go-canonical keys (`X-Github-Event`),
+/// GitHub documents other spellings (`X-GitHub-Event`).
+pub fn header_value<'a>(headers: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 impl Request {
     /// Case-insensitive header lookup.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header_value(&self.headers, name)
     }
 
     /// Path segments (empty path → no segments).
@@ -160,10 +166,7 @@ impl Response {
 
     /// Case-insensitive header lookup.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header_value(&self.headers, name)
     }
 
     /// Encodes the host's result JSON. The host only recognises `Content-Type` /
