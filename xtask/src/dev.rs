@@ -68,14 +68,23 @@ pub fn run(args: &[String]) -> Result {
     tools::ensure_postgres()?;
     let wasm = tools::build_wasm()?;
     tools::step("Building the local host and the fake GitHub");
-    tools::cargo(&[
+    // TLS is only needed to reach a real GitHub; the fake is plain http on loopback.
+    let real_github = opts
+        .github_api
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let mut build = vec![
         "build",
         "-p",
         "paca-devhost",
         "-p",
         "fake-github",
         "--locked",
-    ])?;
+    ];
+    if real_github {
+        build.extend(["--features", "paca-devhost/real-tls"]);
+    }
+    tools::cargo(&build)?;
     let bin = root.join("target/debug");
 
     let host_addr = SocketAddr::from(([127, 0, 0, 1], opts.port));
