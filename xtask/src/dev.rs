@@ -18,17 +18,22 @@ const TASKS: &[&str] = &[
 
 struct Options {
     github_api: Option<String>,
+    public_url: Option<String>,
     port: u16,
 }
 
 fn options(args: &[String]) -> Result<Options> {
     let mut o = Options {
         github_api: None,
+        public_url: None,
         port: 8787,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
+            "--public-url" => {
+                o.public_url = Some(it.next().ok_or("--public-url needs a URL")?.clone())
+            }
             "--github-api" => {
                 o.github_api = Some(it.next().ok_or("--github-api needs a URL")?.clone())
             }
@@ -41,7 +46,7 @@ fn options(args: &[String]) -> Result<Options> {
             }
             other => {
                 return Err(format!(
-                    "unknown dev flag `{other}` (expected --github-api URL, --port N)"
+                    "unknown dev flag `{other}` (expected --github-api URL, --public-url URL, --port N)"
                 ));
             }
         }
@@ -122,7 +127,10 @@ pub fn run(args: &[String]) -> Result {
             ])
             .args(["--listen", &host_addr.to_string()])
             .args(["--config", &format!("ENCRYPTION_KEY={key}")])
-            .args(["--config", &format!("PUBLIC_URL={base}")])
+            .args([
+                "--config",
+                &format!("PUBLIC_URL={}", opts.public_url.as_deref().unwrap_or(&base)),
+            ])
             .args(["--github-api", &github_api])
             .spawn()
             .map_err(|e| format!("could not start paca-devhost: {e}"))?,

@@ -21,7 +21,8 @@ commands:
                                  migrations/*.sql; --check lists stale files and fails instead
   build                          build the release github.wasm (wasm32-wasip1)
   test                           run every check and test (what CI runs)
-  dev [--github-api URL]         run the plugin in the local Paca-compatible host
+  dev [--github-api URL] [--public-url URL] [--port N]
+                                 run the plugin in the local Paca-compatible host
 ";
 
 fn main() -> ExitCode {
