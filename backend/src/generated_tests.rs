@@ -416,3 +416,53 @@ fn error_codes_have_fixed_statuses_and_wire_names() {
         );
     }
 }
+
+/// The host's precedence, on a table where a literal and a parameter compete for the same
+/// segment (the real spec has no such pair, so a hand-made table stands in for one).
+#[test]
+fn literal_segments_beat_parameters_and_ties_keep_table_order() {
+    const SPECIAL: &[Seg] = &[Seg::Lit("items"), Seg::Lit("special")];
+    const BY_ID: &[Seg] = &[Seg::Lit("items"), Seg::Param];
+    const ANY: &[Seg] = &[Seg::Param, Seg::Param];
+    let table = [
+        Route {
+            op: Operation::ListLinkedRepositories,
+            method: "GET",
+            segs: ANY,
+        },
+        Route {
+            op: Operation::GetIntegration,
+            method: "GET",
+            segs: BY_ID,
+        },
+        Route {
+            op: Operation::ListTaskBranches,
+            method: "GET",
+            segs: SPECIAL,
+        },
+        Route {
+            op: Operation::DeleteToken,
+            method: "GET",
+            segs: BY_ID,
+        },
+    ];
+    // Declared after the parameter routes, the all-literal route still wins.
+    assert_eq!(
+        route_in(&table, "GET", "items/special"),
+        Some((Operation::ListTaskBranches, vec![]))
+    );
+    // Two routes with one literal each: the first declared wins; more literals beat fewer.
+    assert_eq!(
+        route_in(&table, "GET", "items/42"),
+        Some((Operation::GetIntegration, vec!["42".to_string()]))
+    );
+    assert_eq!(
+        route_in(&table, "GET", "things/42"),
+        Some((
+            Operation::ListLinkedRepositories,
+            vec!["things".to_string(), "42".to_string()]
+        ))
+    );
+    assert_eq!(route_in(&table, "POST", "items/special"), None);
+    assert_eq!(route_in(&table, "GET", "items"), None);
+}

@@ -1027,16 +1027,21 @@ impl Operation {
         }
     }
 }
-enum Seg {
+/// One path segment of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seg {
     Lit(&'static str),
     Param,
 }
-struct Route {
-    op: Operation,
-    method: &'static str,
-    segs: &'static [Seg],
+/// A declared route: its operation, method and segments.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub op: Operation,
+    pub method: &'static str,
+    pub segs: &'static [Seg],
 }
-const ROUTES: &[Route] = &[
+/// Every route of the spec, in spec order.
+pub const ROUTES: &[Route] = &[
     Route {
         op: Operation::GetIntegration,
         method: "GET",
@@ -1163,9 +1168,17 @@ const ROUTES: &[Route] = &[
 /// Finds the operation for a host method and path (no leading slash), with the host's
 /// precedence: literal segments beat parameters, ties keep spec order. Only declared routes match.
 pub fn route(method: &str, path: &str) -> Option<(Operation, Vec<String>)> {
+    route_in(ROUTES, method, path)
+}
+/// [`route`] over any table of routes (tests give it tables whose routes compete).
+pub fn route_in(
+    routes: &[Route],
+    method: &str,
+    path: &str,
+) -> Option<(Operation, Vec<String>)> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let mut best: Option<(usize, usize, Vec<String>)> = None;
-    for (index, r) in ROUTES.iter().enumerate() {
+    for (index, r) in routes.iter().enumerate() {
         if !r.method.eq_ignore_ascii_case(method) || r.segs.len() != parts.len() {
             continue;
         }
@@ -1194,7 +1207,7 @@ pub fn route(method: &str, path: &str) -> Option<(Operation, Vec<String>)> {
             best = Some((literals, index, params));
         }
     }
-    best.map(|(_, index, params)| (ROUTES[index].op, params))
+    best.map(|(_, index, params)| (routes[index].op, params))
 }
 fn percent_decode(raw: &str) -> Option<String> {
     let bytes = raw.as_bytes();

@@ -561,10 +561,12 @@ fn operation_enum(s: &mut String, api: &Api) {
 
 fn router(s: &mut String, api: &Api) {
     s.push_str(
-        "enum Seg { Lit(&'static str), Param }\n\
-         struct Route { op: Operation, method: &'static str, segs: &'static [Seg] }\n",
+        "/// One path segment of a route.\n#[derive(Debug, Clone, Copy, PartialEq, Eq)]\n\
+         pub enum Seg { Lit(&'static str), Param }\n\
+         /// A declared route: its operation, method and segments.\n#[derive(Debug, Clone, Copy)]\n\
+         pub struct Route { pub op: Operation, pub method: &'static str, pub segs: &'static [Seg] }\n",
     );
-    s.push_str("const ROUTES: &[Route] = &[\n");
+    s.push_str("/// Every route of the spec, in spec order.\npub const ROUTES: &[Route] = &[\n");
     for op in &api.operations {
         let segs: Vec<String> = op
             .segments
@@ -679,9 +681,14 @@ const ROUTER_RUNTIME: &str = r##"
 /// Finds the operation for a host method and path (no leading slash), with the host's
 /// precedence: literal segments beat parameters, ties keep spec order. Only declared routes match.
 pub fn route(method: &str, path: &str) -> Option<(Operation, Vec<String>)> {
+    route_in(ROUTES, method, path)
+}
+
+/// [`route`] over any table of routes (tests give it tables whose routes compete).
+pub fn route_in(routes: &[Route], method: &str, path: &str) -> Option<(Operation, Vec<String>)> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let mut best: Option<(usize, usize, Vec<String>)> = None;
-    for (index, r) in ROUTES.iter().enumerate() {
+    for (index, r) in routes.iter().enumerate() {
         if !r.method.eq_ignore_ascii_case(method) || r.segs.len() != parts.len() {
             continue;
         }
@@ -704,7 +711,7 @@ pub fn route(method: &str, path: &str) -> Option<(Operation, Vec<String>)> {
             best = Some((literals, index, params));
         }
     }
-    best.map(|(_, index, params)| (ROUTES[index].op, params))
+    best.map(|(_, index, params)| (routes[index].op, params))
 }
 
 fn percent_decode(raw: &str) -> Option<String> {
