@@ -466,6 +466,15 @@ impl Plugin {
         }
     }
 
+    /// The size of the guest's linear memory in bytes (it only ever grows, so tests use it to
+    /// prove the guest's allocator releases what the host wrote between calls).
+    pub fn memory_size(&self) -> Option<usize> {
+        let mut guard = self.lock();
+        let Inner { store, instance } = &mut *guard;
+        let memory = instance.get_memory(&mut *store, "memory")?;
+        Some(memory.data_size(&*store))
+    }
+
     /// Reads an exported global as i64 (test helper for instrumented guests).
     pub fn global_i64(&self, name: &str) -> Option<i64> {
         let mut guard = self.lock();
