@@ -1,0 +1,77 @@
+//! The MCP tool input schemas must be valid JSON Schema 2020-12 (MCP's default dialect) and
+//! must accept exactly what the HTTP mapper can send.
+
+use paca_codegen::openapi::{self, mcp};
+use serde_json::{Value, json};
+
+fn tools(spec: &str) -> Vec<Value> {
+    let api = openapi::parse(spec).unwrap_or_else(|e| panic!("{e}"));
+    let doc: Value = serde_json::from_str(&mcp::emit(&api)).expect("tools.json is JSON");
+    doc["tools"].as_array().expect("a tools array").clone()
+}
+
+fn validator(schema: &Value) -> jsonschema::Validator {
+    jsonschema::draft202012::new(schema)
+        .unwrap_or_else(|e| panic!("not a 2020-12 schema: {e}\n{schema:#}"))
+}
+
+#[test]
+fn every_input_schema_is_valid_2020_12_with_a_complete_mapper() {
+    let specs = [
+        include_str!("../../spec/openapi.yaml"),
+        include_str!("fixtures/openapi/kitchen_sink.yaml"),
+    ];
+    for spec in specs {
+        for tool in tools(spec) {
+            let schema = &tool["inputSchema"];
+            assert!(
+                jsonschema::meta::is_valid(schema),
+                "{}: invalid against the meta-schema",
+                tool["name"]
+            );
+            assert_eq!(
+                schema["type"], "object",
+                "{}: MCP requires an object schema",
+                tool["name"]
+            );
+            validator(schema);
+            // Every argument has exactly one HTTP location, and every required one exists.
+            let props = schema["properties"].as_object().expect("properties");
+            let args = tool["http"]["args"].as_object().expect("args mapper");
+            assert_eq!(
+                props.keys().collect::<Vec<_>>(),
+                args.keys().collect::<Vec<_>>(),
+                "{}: properties and mapper differ",
+                tool["name"]
+            );
+            for r in schema["required"].as_array().expect("required") {
+                assert!(
+                    props.contains_key(r.as_str().unwrap()),
+                    "{}: required {r} undefined",
+                    tool["name"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn link_pull_request_arguments_are_checked_like_the_api_checks_them() {
+    let tools = tools(include_str!("../../spec/openapi.yaml"));
+    let tool = tools
+        .iter()
+        .find(|t| t["name"] == "github_link_pull_request")
+        .expect("tool exists");
+    let v = validator(&tool["inputSchema"]);
+    let uuid = "550e8400-e29b-41d4-a716-446655440000";
+    let good = json!({"projectId": uuid, "taskId": uuid, "repo_id": uuid, "pr_number": 42});
+    assert!(v.is_valid(&good));
+    for bad in [
+        json!({"projectId": uuid, "taskId": uuid, "repo_id": uuid}),
+        json!({"projectId": uuid, "taskId": uuid, "repo_id": uuid, "pr_number": 0}),
+        json!({"projectId": uuid, "taskId": uuid, "repo_id": uuid, "pr_number": "42"}),
+        json!({"projectId": uuid, "taskId": uuid, "repo_id": uuid, "pr_number": 42, "extra": true}),
+    ] {
+        assert!(!v.is_valid(&bad), "accepted {bad}");
+    }
+}
