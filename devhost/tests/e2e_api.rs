@@ -211,6 +211,32 @@ async fn repository_operations_and_their_errors() {
     );
     assert_eq!(w.hooks(REPO).len(), 1);
 
+    // renamed on GitHub since it was linked: the new name is the same repository (same id), so
+    // it is refused too, and the webhook created for the attempt is removed again
+    w.gh.with_state(|st| {
+        let id = st.repo_by_full_name(REPO).expect("repo");
+        st.repos.get_mut(&id).expect("repo").name = "app-renamed".into();
+    });
+    let renamed = format!("{GH_USER}/app-renamed");
+    err(
+        w.admin
+            .link_repository(&pid, &link_body(GH_USER, "app-renamed"))
+            .await,
+        409,
+        E::GithubRepoAlreadyLinked,
+    );
+    w.gh.settle().await;
+    assert_eq!(
+        w.hooks(&renamed).len(),
+        1,
+        "only the original webhook remains"
+    );
+    assert_eq!(w.count("github_repositories").await, 1);
+    w.gh.with_state(|st| {
+        let id = st.repo_by_full_name(&renamed).expect("repo");
+        st.repos.get_mut(&id).expect("repo").name = "app".into();
+    });
+
     // the same repository linked to the other project too: separate hook, separate ids
     w.connect(w.other.id).await;
     let other_repo = w.link(w.other.id, REPO).await;

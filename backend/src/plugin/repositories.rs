@@ -131,6 +131,22 @@ pub(super) fn link<H: Host>(
         ),
         other => p.github_error("read the repository", other),
     })?;
+    // GitHub's canonical name and id may differ from what was asked (a renamed or transferred
+    // repository): check again before touching hooks, or the stale-hook replacement below
+    // would remove the live webhook of the existing link.
+    let linked = p.query(
+        "check for an existing link",
+        "SELECT 1 FROM github_repositories WHERE project_id = $1 \
+         AND (github_repo_id = $2 OR lower(full_name) = lower($3))",
+        &[
+            uuid_param(project_id),
+            Value::from(repo.id),
+            Value::String(repo.full_name.clone()),
+        ],
+    )?;
+    if !linked.is_empty() {
+        return Err(already_linked(&repo.owner.login, &repo.name));
+    }
     let (secret, nonce) = entropy::webhook_secret_and_nonce(p.host)
         .map_err(|e| p.internal("draw a webhook secret", e))?;
     let hook_id = create_hook(p, &gh, &repo.owner.login, &repo.name, &hook_url, &secret)?;
@@ -151,8 +167,13 @@ pub(super) fn link<H: Host>(
     let inserted: Option<Inserted> = p
         .row(
             "store the linked repository",
+            // The same GitHub repository under another name (renamed or transferred since it
+            // was linked) counts as already linked too: one row and one webhook per repository.
             "INSERT INTO github_repositories (project_id, integration_id, owner, repo_name, full_name, webhook_id, \
-             webhook_secret_enc, default_branch, github_repo_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             webhook_secret_enc, default_branch, github_repo_id) \
+             SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::bigint, $7::text, $8::text, $9::bigint \
+             WHERE NOT EXISTS (SELECT 1 FROM github_repositories r \
+               WHERE r.project_id = $1::uuid AND r.github_repo_id = $9::bigint) \
              ON CONFLICT (project_id, full_name) DO NOTHING RETURNING id, created_at, updated_at",
             &[
                 uuid_param(project_id),
@@ -167,7 +188,7 @@ pub(super) fn link<H: Host>(
             ],
         )
         .map_err(cleanup)?;
-    // No row: a concurrent request linked the same repository first.
+    // No row: the repository is linked already (concurrently, or under its former name).
     let inserted =
         inserted.ok_or_else(|| cleanup(already_linked(&repo.owner.login, &repo.name)))?;
     Ok(LinkedRepository {

@@ -28,7 +28,11 @@ fn hooks_url() -> String {
     format!("{GH}/repos/acme/widgets/hooks")
 }
 
-/// Integration found, repository not linked yet, GitHub knows the repository.
+/// The re-check by GitHub's id and canonical name, after reading the repository.
+const EXISTING_SQL: &str =
+    r"SELECT 1 FROM github_repositories WHERE project_id = \$1 AND \(github_repo_id = \$2";
+
+/// Integration found, repository not linked yet (under any name), GitHub knows the repository.
 fn link_ready() -> FakeHost {
     let h = host();
     h.on_query(
@@ -37,7 +41,27 @@ fn link_ready() -> FakeHost {
         vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(false)]],
     );
     h.on_fetch("GET", &repo_url(), gh_json(200, github_repo()));
+    h.on_query(EXISTING_SQL, &["?column?"], vec![]);
     h
+}
+
+#[test]
+fn link_repository_refuses_a_repository_linked_under_its_former_name() {
+    let h = host();
+    h.on_query(
+        CTX_SQL,
+        CTX_COLUMNS,
+        vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(false)]],
+    );
+    h.on_fetch("GET", &repo_url(), gh_json(200, github_repo()));
+    h.on_query(EXISTING_SQL, &["?column?"], vec![vec![json!(1)]]);
+    expect_err(&h, sample(LinkRepository), GithubRepoAlreadyLinked);
+    let check = db_call(&h, "(github_repo_id = $2 OR lower(full_name) = lower($3))");
+    assert_eq!(check.params[..2], [uuid(PROJECT), json!(9001)]);
+    // Refused before any webhook exists: nothing to clean up, nothing written.
+    assert!(h.fetches().iter().all(|f| f.method == "GET"));
+    assert!(writes(&h).is_empty());
+    h.assert_all_consumed();
 }
 
 /// …and the entropy for the secret + nonce and a created hook 77.
@@ -180,8 +204,9 @@ fn link_repository_creates_hook_and_stores_encrypted_secret() {
     assert_eq!(insert.params[8], json!(9001));
     let stored = insert.params[6].as_str().unwrap();
     assert_eq!(key().decrypt_string(stored).unwrap(), secret);
-    // Budget: context, entropy, insert; GitHub: read repo, create hook. The secret stays inside.
-    assert_eq!((h.calls().db(), h.calls().fetch), (3, 2));
+    // Budget: context, re-check by GitHub id, entropy, insert; GitHub: read repo, create hook.
+    // The secret stays inside.
+    assert_eq!((h.calls().db(), h.calls().fetch), (4, 2));
     let text = data.to_string();
     assert!(!text.contains(&secret) && !text.contains(stored));
     assert!(
