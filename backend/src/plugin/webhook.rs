@@ -120,10 +120,13 @@ pub(super) fn receive<H: Host>(
     let outcome = match event.as_str() {
         "ping" => WebhookOutcomeKind::Processed,
         "pull_request" => {
-            let payload: PullRequestEvent = serde_json::from_slice(&req.body)
+            let body: Value = serde_json::from_slice(&req.body)
+                .map_err(|e| bad_request(format!("invalid pull_request payload: {e}")))?;
+            let from_fork = from_fork(&body);
+            let payload: PullRequestEvent = serde_json::from_value(body)
                 .map_err(|e| bad_request(format!("invalid pull_request payload: {e}")))?;
             claimed(p, delivery_id.as_deref(), repo.id, &event, || {
-                pull_request(p, project_id, &repo, payload)
+                pull_request(p, project_id, &repo, payload, from_fork)
             })?
         }
         "push" => {
@@ -235,11 +238,23 @@ fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// Whether the PR's head branch lives in another repository (a fork, or a deleted one): its
+/// branch name then says nothing about the base repository's linked branches.
+/// GitHub always sends `head.repo`; it is `null` when the fork was deleted.
+fn from_fork(body: &Value) -> bool {
+    let base = body.pointer("/repository/id").and_then(Value::as_i64);
+    match (base, body.pointer("/pull_request/head/repo")) {
+        (Some(base), Some(head)) => head.get("id").and_then(Value::as_i64) != Some(base),
+        _ => false,
+    }
+}
+
 fn pull_request<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     repo: &HookRepo,
     payload: PullRequestEvent,
+    from_fork: bool,
 ) -> Result<WebhookOutcomeKind, ApiError> {
     let pr = &payload.pull_request;
     let sql = format!(
@@ -258,40 +273,46 @@ fn pull_request<H: Host>(
 
     let mut new_links = Vec::new();
     if matches!(payload.action.as_str(), "opened" | "reopened") {
-        // Tasks whose branch this PR comes from, plus tasks its branch name or title names.
+        // Candidate tasks: those whose linked branch this PR comes from (same repository
+        // only), and those a key in its branch name or title names.
         let mut numbers = keys(&pr.head.ref_name, &repo.task_id_prefix);
         for n in keys(&pr.title, &repo.task_id_prefix) {
             if !numbers.contains(&n) && numbers.len() < MAX_KEYS * 2 {
                 numbers.push(n);
             }
         }
-        let by_key = if numbers.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " UNION SELECT t.id FROM tasks t WHERE t.project_id = $4 AND t.deleted_at IS NULL \
-                 AND t.task_number IN ({})",
-                placeholders(5, numbers.len())
-            )
-        };
-        let sql = format!(
-            "INSERT INTO github_task_pr_links (task_id, pull_request_id) \
-             SELECT task_id, $1::uuid FROM (SELECT b.task_id FROM github_task_branches b \
-             JOIN tasks t ON t.id = b.task_id AND t.deleted_at IS NULL \
-             WHERE b.repo_id = $2 AND b.branch_name = $3{by_key}) AS candidates \
-             ON CONFLICT (task_id, pull_request_id) DO NOTHING RETURNING task_id"
-        );
-        let mut params = vec![
-            uuid_param(upserted.id),
-            uuid_param(repo.id),
-            Value::String(pr.head.ref_name.clone()),
-        ];
+        let mut params = vec![uuid_param(upserted.id)];
+        let mut candidates = Vec::new();
+        if !from_fork {
+            candidates.push(format!(
+                "SELECT b.task_id FROM github_task_branches b \
+                 JOIN tasks t ON t.id = b.task_id AND t.deleted_at IS NULL \
+                 WHERE b.repo_id = ${} AND b.branch_name = ${}",
+                params.len() + 1,
+                params.len() + 2
+            ));
+            params.extend([uuid_param(repo.id), Value::String(pr.head.ref_name.clone())]);
+        }
         if !numbers.is_empty() {
+            candidates.push(format!(
+                "SELECT t.id FROM tasks t WHERE t.project_id = ${} AND t.deleted_at IS NULL \
+                 AND t.task_number IN ({})",
+                params.len() + 1,
+                placeholders(params.len() + 2, numbers.len())
+            ));
             params.push(uuid_param(project_id));
             params.extend(numbers.iter().map(|n| Value::from(*n)));
         }
-        let rows: Vec<LinkedTask> = p.rows("auto-link the pull request", &sql, &params)?;
-        new_links = rows.into_iter().map(|r| r.task_id).collect();
+        if !candidates.is_empty() {
+            let sql = format!(
+                "INSERT INTO github_task_pr_links (task_id, pull_request_id) \
+                 SELECT task_id, $1::uuid FROM ({}) AS candidates (task_id) \
+                 ON CONFLICT (task_id, pull_request_id) DO NOTHING RETURNING task_id",
+                candidates.join(" UNION ")
+            );
+            let rows: Vec<LinkedTask> = p.rows("auto-link the pull request", &sql, &params)?;
+            new_links = rows.into_iter().map(|r| r.task_id).collect();
+        }
     }
 
     let details = |action: &str| {

@@ -590,3 +590,80 @@ fn unknown_events_and_deliveries_without_id() {
             .all(|c| !c.sql.contains("github_webhook_deliveries"))
     );
 }
+
+/// `pr_payload` with `head.repo` set: `Some(id)` for a repository, `None` for a deleted fork.
+fn pr_payload_from(head_repo: Option<i64>, head: &str, title: &str) -> Value {
+    let mut payload = pr_payload("opened", "open", head, title);
+    payload["pull_request"]["head"]["repo"] = match head_repo {
+        Some(id) => json!({"id": id, "full_name": "someone/widgets"}),
+        None => Value::Null,
+    };
+    payload
+}
+
+#[test]
+fn a_fork_pr_is_not_linked_through_a_same_named_branch_of_the_base_repository() {
+    for head_repo in [Some(4242), None] {
+        let h = host();
+        lookup(&h, "PROJ");
+        h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-30")]]);
+        h.on_query(
+            UPSERT_SQL,
+            &["id", "linked_tasks"],
+            vec![vec![uuid(PR), json!("[]")]],
+        );
+        h.on_query(AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+        let payload = pr_payload_from(head_repo, "feat/PROJ-42-x", "Fix");
+        outcome(&h, delivery("pull_request", &payload, Some("d-30")));
+        let link = db_call(&h, AUTOLINK_SQL);
+        assert!(!link.sql.contains("github_task_branches"), "{}", link.sql);
+        // Only the key in the branch name remains: the PR id, the project and task 42.
+        assert_eq!(link.params, vec![uuid(PR), uuid(PROJECT), json!(42)]);
+        h.assert_all_consumed();
+    }
+}
+
+#[test]
+fn a_fork_pr_naming_no_task_makes_no_auto_link_query() {
+    let h = host();
+    lookup(&h, "PROJ");
+    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-31")]]);
+    h.on_query(
+        UPSERT_SQL,
+        &["id", "linked_tasks"],
+        vec![vec![uuid(PR), json!("[]")]],
+    );
+    let payload = pr_payload_from(Some(4242), "patch-1", "Typo");
+    outcome(&h, delivery("pull_request", &payload, Some("d-31")));
+    assert_eq!(
+        h.calls().db(),
+        3,
+        "lookup, claim, upsert: {:?}",
+        h.db_calls()
+    );
+    assert!(h.emits().is_empty());
+    h.assert_all_consumed();
+}
+
+#[test]
+fn a_pr_from_the_same_repository_still_links_through_its_branch() {
+    let h = host();
+    lookup(&h, "PROJ");
+    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-32")]]);
+    h.on_query(
+        UPSERT_SQL,
+        &["id", "linked_tasks"],
+        vec![vec![uuid(PR), json!("[]")]],
+    );
+    h.on_query(AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    let payload = pr_payload_from(Some(9001), "patch-1", "Typo");
+    outcome(&h, delivery("pull_request", &payload, Some("d-32")));
+    let link = db_call(&h, AUTOLINK_SQL);
+    assert!(
+        link.sql.contains("b.repo_id = $2 AND b.branch_name = $3"),
+        "{}",
+        link.sql
+    );
+    assert_eq!(link.params, vec![uuid(PR), uuid(REPO), json!("patch-1")]);
+    h.assert_all_consumed();
+}
