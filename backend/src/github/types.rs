@@ -44,6 +44,8 @@ pub struct Repo {
     pub private: bool,
     #[serde(default)]
     pub html_url: String,
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -237,7 +237,7 @@ pub(super) fn accessible_repositories<H: Host>(
             repo_name: r.name,
             default_branch: r.default_branch,
             private: r.private,
-            description: None,
+            description: r.description,
         })
         .collect();
     Ok(AccessibleRepositoryPage {

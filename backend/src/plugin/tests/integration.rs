@@ -338,7 +338,8 @@ fn accessible_repo(name: &str, private: bool) -> Value {
     json!({
         "id": 1, "name": name, "full_name": format!("acme/{name}"),
         "owner": {"login": "acme", "id": 1}, "default_branch": "main", "private": private,
-        "html_url": format!("https://github.com/acme/{name}")
+        "html_url": format!("https://github.com/acme/{name}"),
+        "description": if private { json!(format!("The {name}")) } else { Value::Null },
     })
 }
 
@@ -369,8 +370,10 @@ fn list_accessible_repositories_pages_with_the_link_header() {
     assert_eq!(
         data["items"][0],
         json!({"full_name": "acme/widgets", "owner": "acme", "repo_name": "widgets", "default_branch": "main",
-               "private": true, "html_url": "https://github.com/acme/widgets"})
+               "private": true, "html_url": "https://github.com/acme/widgets", "description": "The widgets"})
     );
+    // GitHub's null description is left out, as the spec makes it optional.
+    assert!(data["items"][1].get("description").is_none());
     assert_eq!(data["items"].as_array().unwrap().len(), 2);
     assert_eq!(h.db_calls()[0].params, vec![uuid(PROJECT)]);
     assert_eq!((h.calls().db(), h.calls().fetch), (1, 1));
