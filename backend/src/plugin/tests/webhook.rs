@@ -591,6 +591,17 @@ fn unknown_events_and_deliveries_without_id() {
     );
 }
 
+/// Scripts a verified `pull_request` delivery up to the cache upsert (no task linked yet).
+fn accepted_pr_delivery(h: &FakeHost, delivery_id: &str) {
+    lookup(h, "PROJ");
+    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!(delivery_id)]]);
+    h.on_query(
+        UPSERT_SQL,
+        &["id", "linked_tasks"],
+        vec![vec![uuid(PR), json!("[]")]],
+    );
+}
+
 /// `pr_payload` with `head.repo` set: `Some(id)` for a repository, `None` for a deleted fork.
 fn pr_payload_from(head_repo: Option<i64>, head: &str, title: &str) -> Value {
     let mut payload = pr_payload("opened", "open", head, title);
@@ -605,13 +616,7 @@ fn pr_payload_from(head_repo: Option<i64>, head: &str, title: &str) -> Value {
 fn a_fork_pr_is_not_linked_through_a_same_named_branch_of_the_base_repository() {
     for head_repo in [Some(4242), None] {
         let h = host();
-        lookup(&h, "PROJ");
-        h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-30")]]);
-        h.on_query(
-            UPSERT_SQL,
-            &["id", "linked_tasks"],
-            vec![vec![uuid(PR), json!("[]")]],
-        );
+        accepted_pr_delivery(&h, "d-30");
         h.on_query(AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
         let payload = pr_payload_from(head_repo, "feat/PROJ-42-x", "Fix");
         outcome(&h, delivery("pull_request", &payload, Some("d-30")));
@@ -626,13 +631,7 @@ fn a_fork_pr_is_not_linked_through_a_same_named_branch_of_the_base_repository() 
 #[test]
 fn a_fork_pr_naming_no_task_makes_no_auto_link_query() {
     let h = host();
-    lookup(&h, "PROJ");
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-31")]]);
-    h.on_query(
-        UPSERT_SQL,
-        &["id", "linked_tasks"],
-        vec![vec![uuid(PR), json!("[]")]],
-    );
+    accepted_pr_delivery(&h, "d-31");
     let payload = pr_payload_from(Some(4242), "patch-1", "Typo");
     outcome(&h, delivery("pull_request", &payload, Some("d-31")));
     assert_eq!(
@@ -648,13 +647,7 @@ fn a_fork_pr_naming_no_task_makes_no_auto_link_query() {
 #[test]
 fn a_pr_from_the_same_repository_still_links_through_its_branch() {
     let h = host();
-    lookup(&h, "PROJ");
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-32")]]);
-    h.on_query(
-        UPSERT_SQL,
-        &["id", "linked_tasks"],
-        vec![vec![uuid(PR), json!("[]")]],
-    );
+    accepted_pr_delivery(&h, "d-32");
     h.on_query(AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
     let payload = pr_payload_from(Some(9001), "patch-1", "Typo");
     outcome(&h, delivery("pull_request", &payload, Some("d-32")));
