@@ -10,6 +10,7 @@ pub mod db;
 pub mod events;
 pub mod fetch;
 pub mod guard;
+pub mod install;
 mod imports;
 pub mod manifest;
 pub mod migrate;
