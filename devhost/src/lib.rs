@@ -12,6 +12,7 @@ pub mod fetch;
 pub mod guard;
 mod imports;
 pub mod manifest;
+pub mod mcp_assets;
 pub mod migrate;
 pub mod pg;
 pub mod routing;

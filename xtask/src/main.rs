@@ -6,6 +6,7 @@
 
 mod codegen;
 mod dev;
+mod mcp;
 mod tools;
 
 use std::path::PathBuf;
@@ -99,10 +100,15 @@ fn test(args: &[String]) -> Result {
     tools::step("Type-checking the frontend (tsc --noEmit)");
     tools::npm(&root.join("frontend"), &["run", "typecheck"])?;
 
-    tools::step("Running every Rust test (unit, snapshot, host and end-to-end)");
+    let mcp_bundle = mcp::build(&root, true)?;
+
+    tools::step("Running every Rust test (unit, snapshot, host and end-to-end, MCP client)");
     tools::cargo_with_env(
         &["test", "--workspace", "--locked"],
-        &[("PACA_GITHUB_WASM", wasm.to_string_lossy().as_ref())],
+        &[
+            ("PACA_GITHUB_WASM", wasm.to_string_lossy().as_ref()),
+            ("PACA_MCP_BUNDLE", mcp_bundle.to_string_lossy().as_ref()),
+        ],
     )?;
 
     println!("\nxtask test: all steps passed");
