@@ -64,14 +64,95 @@ fn link_pull_request_arguments_are_checked_like_the_api_checks_them() {
         .expect("tool exists");
     let v = validator(&tool["inputSchema"]);
     let uuid = "550e8400-e29b-41d4-a716-446655440000";
-    let good = json!({"projectId": uuid, "taskId": uuid, "repo_id": uuid, "pr_number": 42});
+    let good = json!({"projectId": uuid, "taskId": uuid, "repoId": uuid, "pr_number": 42});
     assert!(v.is_valid(&good));
     for bad in [
-        json!({"projectId": uuid, "taskId": uuid, "repo_id": uuid}),
-        json!({"projectId": uuid, "taskId": uuid, "repo_id": uuid, "pr_number": 0}),
-        json!({"projectId": uuid, "taskId": uuid, "repo_id": uuid, "pr_number": "42"}),
-        json!({"projectId": uuid, "taskId": uuid, "repo_id": uuid, "pr_number": 42, "extra": true}),
+        json!({"projectId": uuid, "taskId": uuid, "repoId": uuid}),
+        json!({"projectId": uuid, "taskId": uuid, "repoId": uuid, "pr_number": 0}),
+        json!({"projectId": uuid, "taskId": uuid, "repoId": uuid, "pr_number": "42"}),
+        json!({"projectId": uuid, "taskId": uuid, "repoId": uuid, "pr_number": 42, "extra": true}),
     ] {
         assert!(!v.is_valid(&bad), "accepted {bad}");
     }
+}
+
+/// The spec → tools.json half of "the spec is the tool list": an `x-mcp` text edit is what the
+/// agent reads, and a new `x-mcp` operation is a tool with a complete HTTP mapping, so the
+/// generic dispatcher in `mcp/src/` can call it (`mcp/test/spec-driven.test.mjs` rebuilds the
+/// bundle over a changed tools.json and calls it through a real MCP client).
+#[test]
+fn x_mcp_edits_and_new_operations_flow_into_tools_json() {
+    let spec = include_str!("../../spec/openapi.yaml");
+    let old = "List the GitHub branches linked to a Paca task.";
+    assert_eq!(spec.matches(old).count(), 1);
+    let edited = tools(&spec.replacen(old, "Branches of the task (edited in the spec).", 1));
+    let branches = edited
+        .iter()
+        .find(|t| t["name"] == "github_list_task_branches")
+        .expect("tool");
+    assert!(
+        branches["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Branches of the task (edited in the spec).")
+    );
+
+    let anchor = "  /projects/{projectId}/github/token:\n";
+    assert_eq!(spec.matches(anchor).count(), 1);
+    let new_operation = "  /projects/{projectId}/github/check:
+    parameters:
+      - $ref: '#/components/parameters/projectId'
+    get:
+      operationId: checkConnection
+      summary: Check the connection
+      x-paca:
+        actions: [tasks:read]
+      x-mcp:
+        description: A new operation, only in this test.
+      parameters:
+        - {name: deep, in: query, schema: {type: boolean, default: false}}
+      responses:
+        '200':
+          description: The status.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [success, data]
+                properties:
+                  success: {type: boolean, enum: [true]}
+                  data: {$ref: '#/components/schemas/Integration'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '500': {$ref: '#/components/responses/InternalError'}
+";
+    let added = tools(&spec.replacen(anchor, &format!("{new_operation}{anchor}"), 1));
+    assert_eq!(added.len(), tools(spec).len() + 1);
+    let tool = added
+        .iter()
+        .find(|t| t["name"] == "github_check_connection")
+        .expect("the new operation is a tool");
+    insta::assert_json_snapshot!("new_x_mcp_operation_tool", tool);
+}
+
+#[test]
+fn body_ids_become_camel_case_arguments_mapped_back_to_the_api_field() {
+    let tools = tools(include_str!("../../spec/openapi.yaml"));
+    let link = tools
+        .iter()
+        .find(|t| t["name"] == "github_link_pull_request")
+        .expect("tool");
+    assert_eq!(
+        link["http"]["args"]["repoId"],
+        json!({"in": "body", "name": "repo_id"})
+    );
+    assert_eq!(
+        link["http"]["args"]["pr_number"],
+        json!({"in": "body", "name": "pr_number"})
+    );
+    assert!(link["inputSchema"]["properties"].get("repo_id").is_none());
+    assert_eq!(
+        link["result"],
+        json!({"status": 201, "schema": "PullRequest", "list": false})
+    );
 }

@@ -121,7 +121,7 @@ rejects!(
 rejects!(
     mcp_argument_collision,
     "count: {type: integer, format: int32, minimum: 0, maximum: 10}",
-    "projectId: {type: integer}"
+    "project_id: {type: integer}"
 );
 rejects!(
     raw_body_tool,
@@ -181,4 +181,32 @@ fn config_keys_must_match_the_allowlist() {
     );
     let api = openapi::parse(&spec).expect("valid spec");
     insta::assert_snapshot!("error_config_mismatch", manifest::emit(&api).unwrap_err());
+}
+
+fn manifest_error(from: &str, to: &str) -> String {
+    let api = openapi::parse(&mutate(from, to)).expect("valid spec");
+    manifest::emit(&api).unwrap_err()
+}
+
+#[test]
+fn skills_are_checked_like_paca_checks_them_on_install() {
+    let cases = [
+        ("names: [paca-sink-guide]", "names: []"),
+        ("names: [paca-sink-guide]", "names: [sink-guide]"),
+        ("names: [paca-sink-guide]", "names: [paca-Sink_guide]"),
+        ("names: [paca-sink-guide]", "names: [paca-trigger-sink]"),
+        (
+            "names: [paca-sink-guide]",
+            "names: [paca-sink-guide, paca-sink-guide]",
+        ),
+        (
+            "baseUrl: /plugins-skills/com.example.kitchen-sink",
+            "baseUrl: /skills",
+        ),
+    ];
+    let errors: Vec<String> = cases
+        .iter()
+        .map(|(from, to)| manifest_error(from, to))
+        .collect();
+    insta::assert_snapshot!("error_skills", errors.join("\n"));
 }

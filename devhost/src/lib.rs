@@ -13,6 +13,7 @@ pub mod guard;
 pub mod install;
 mod imports;
 pub mod manifest;
+pub mod mcp_assets;
 pub mod migrate;
 pub mod pg;
 pub mod routing;

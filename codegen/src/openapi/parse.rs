@@ -630,7 +630,7 @@ impl<'a> Parser<'a> {
 
         if mcp.is_some() {
             let mut names = BTreeSet::new();
-            let body_fields = match &body {
+            let body_fields: Vec<String> = match &body {
                 Some(Body::Json { schema }) => match api.schema(schema).map(|s| &s.kind) {
                     Some(SchemaKind::Object(fields)) => {
                         fields.iter().map(|f| f.name.clone()).collect()
@@ -639,11 +639,12 @@ impl<'a> Parser<'a> {
                 },
                 _ => Vec::new(),
             };
+            // Compared as the MCP arguments they become (`repo_id` → `repoId`).
             let all = path_params
                 .iter()
-                .chain(&query_params)
                 .map(|p| p.name.clone())
-                .chain(body_fields);
+                .chain(query_params.iter().map(|p| super::mcp::arg_name(&p.name)))
+                .chain(body_fields.iter().map(|f| super::mcp::arg_name(f)));
             for name in all {
                 if !names.insert(name.clone()) {
                     self.err(
