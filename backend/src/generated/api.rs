@@ -444,7 +444,7 @@ pub struct CloneInfo {
 }
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreatePullRequestRequest {
-    /// Pull request title; include the task key
+    /// Pull request title; include the task key, e.g. "PROJ-42 Add login".
     pub title: String,
     /// The branch with the changes (already pushed).
     pub head_branch: String,
@@ -517,7 +517,7 @@ pub struct PullRequestDetails {
     pub deletions: i64,
     pub changed_files: i64,
     pub html_url: String,
-    /// The unified diff
+    /// The unified diff, cut at a line boundary when larger than 256 KiB.
     pub diff: String,
     pub diff_truncated: bool,
     /// Size of the full diff in bytes.

@@ -593,7 +593,7 @@ export interface components {
             expires_at: string | null;
         };
         CreatePullRequestRequest: {
-            /** @description Pull request title; include the task key */
+            /** @description Pull request title; include the task key, e.g. "PROJ-42 Add login". */
             title: string;
             /** @description The branch with the changes (already pushed). */
             head_branch: string;
@@ -639,7 +639,7 @@ export interface components {
             /** Format: int64 */
             changed_files: number;
             html_url: string;
-            /** @description The unified diff */
+            /** @description The unified diff, cut at a line boundary when larger than 256 KiB. */
             diff: string;
             diff_truncated: boolean;
             /**
