@@ -53,6 +53,7 @@ pub struct CallCounts {
     pub fetch: usize,
     pub emit: usize,
     pub log: usize,
+    pub activity: usize,
 }
 
 impl CallCounts {
@@ -61,7 +62,13 @@ impl CallCounts {
     }
 
     pub fn total(&self) -> usize {
-        self.db_query + self.db_exec + self.config + self.fetch + self.emit + self.log
+        self.db_query
+            + self.db_exec
+            + self.config
+            + self.fetch
+            + self.emit
+            + self.log
+            + self.activity
     }
 }
 
@@ -74,6 +81,9 @@ struct State {
     fetches: Vec<FetchRequest>,
     emits: Vec<(String, Value)>,
     emit_failure: Option<String>,
+    /// `(task_id, activity_type, content)` of each recorded activity.
+    activities: Vec<(String, String, Value)>,
+    activity_failure: bool,
     logs: Vec<(LogLevel, String)>,
     counts: CallCounts,
 }
@@ -176,7 +186,18 @@ impl FakeHost {
         self
     }
 
+    /// Makes every later `activity` fail, as the host does outside a project request.
+    pub fn fail_activities(&self) -> &Self {
+        self.state.borrow_mut().activity_failure = true;
+        self
+    }
+
     // ---- inspection ------------------------------------------------------------------------
+
+    /// Successfully recorded activities `(task_id, activity_type, content)`, in order.
+    pub fn activities(&self) -> Vec<(String, String, Value)> {
+        self.state.borrow().activities.clone()
+    }
 
     pub fn calls(&self) -> CallCounts {
         self.state.borrow().counts
@@ -288,6 +309,25 @@ impl Host for FakeHost {
             return Err(HostError::Emit(e.clone()));
         }
         s.emits.push((topic.to_owned(), payload.clone()));
+        Ok(())
+    }
+
+    fn activity(
+        &self,
+        task_id: &str,
+        activity_type: &str,
+        content: &Value,
+    ) -> Result<(), HostError> {
+        let mut s = self.state.borrow_mut();
+        s.counts.activity += 1;
+        if s.activity_failure {
+            return Err(HostError::Activity("activity_record returned 0".into()));
+        }
+        s.activities.push((
+            task_id.to_owned(),
+            activity_type.to_owned(),
+            content.clone(),
+        ));
         Ok(())
     }
 

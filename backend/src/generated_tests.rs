@@ -178,7 +178,7 @@ fn idens_and_built_queries() {
         sea_query::Iden::to_string(&GithubTaskPrLinks::PullRequestId),
         "pull_request_id"
     );
-    assert_eq!(GithubRepositories::COLUMNS.len(), 12);
+    assert_eq!(GithubRepositories::COLUMNS.len(), 14);
     let (sql, values) = Query::select()
         .columns(GithubPullRequests::COLUMNS.iter().copied())
         .from(GithubPullRequests::Table)

@@ -21,6 +21,14 @@ pub trait Host {
     fn fetch(&self, req: &FetchRequest) -> Result<FetchResponse, HostError>;
     /// `event_emit`.
     fn emit(&self, topic: &str, payload: &serde_json::Value) -> Result<(), HostError>;
+    /// `activity_record`: an entry in the task's activity (the host takes project and actor
+    /// from the request; it fails outside a project-scoped request or for a foreign task).
+    fn activity(
+        &self,
+        task_id: &str,
+        activity_type: &str,
+        content: &serde_json::Value,
+    ) -> Result<(), HostError>;
     /// `log`. Empty messages are skipped.
     fn log(&self, level: LogLevel, message: &str);
 }
@@ -184,6 +192,8 @@ pub enum HostError {
     Fetch(String),
     /// `event_emit` returned 0 (publish failed).
     Emit(String),
+    /// `activity_record` returned 0 (no request context, or the task is not the project's).
+    Activity(String),
     /// The host answered something that breaks the contract (empty or undecodable output).
     Protocol(String),
 }
@@ -194,6 +204,7 @@ impl fmt::Display for HostError {
             HostError::Db(m) => write!(f, "database error: {m}"),
             HostError::Fetch(m) => write!(f, "fetch error: {m}"),
             HostError::Emit(m) => write!(f, "event emit error: {m}"),
+            HostError::Activity(m) => write!(f, "activity record error: {m}"),
             HostError::Protocol(m) => write!(f, "host protocol error: {m}"),
         }
     }

@@ -156,3 +156,51 @@ fn body_ids_become_camel_case_arguments_mapped_back_to_the_api_field() {
         json!({"status": 201, "schema": "PullRequest", "list": false})
     );
 }
+
+/// Paca's core `push_branch` tool tells agents to call exactly this tool with exactly these
+/// argument names: a contract with Paca, pinned here and in the snapshot.
+#[test]
+fn create_pull_request_tool_keeps_pacas_contract_names() {
+    let tools = tools(include_str!("../../spec/openapi.yaml"));
+    let tool = tools
+        .iter()
+        .find(|t| t["name"] == "github_create_pull_request")
+        .expect("github_create_pull_request exists");
+    let mut args: Vec<&str> = tool["inputSchema"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    args.sort_unstable();
+    assert_eq!(
+        args,
+        [
+            "base_branch",
+            "body",
+            "head_branch",
+            "projectId",
+            "repoId",
+            "taskId",
+            "title"
+        ]
+    );
+    let required: Vec<&str> = tool["inputSchema"]["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        required,
+        ["projectId", "taskId", "repoId", "title", "head_branch"]
+    );
+    let v = validator(&tool["inputSchema"]);
+    let uuid = "550e8400-e29b-41d4-a716-446655440000";
+    assert!(v.is_valid(&json!({"projectId": uuid, "taskId": uuid, "repoId": uuid,
+        "title": "PROJ-1 Login", "head_branch": "feat/PROJ-1-login", "base_branch": "main", "body": "x"})));
+    insta::assert_snapshot!(
+        "github_create_pull_request_tool",
+        serde_json::to_string_pretty(tool).unwrap()
+    );
+}

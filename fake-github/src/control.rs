@@ -255,6 +255,8 @@ impl Control {
             created_at: now,
             updated_at: now,
             pushed_at: now,
+            check_runs: Default::default(),
+            statuses: Default::default(),
         };
         repo.branches.insert(seed.default_branch, root.clone());
         repo.commits.insert(root);

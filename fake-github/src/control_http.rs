@@ -44,6 +44,14 @@ pub(crate) fn router(shared: S) -> Router {
         .route("/_control/repos/{owner}/{repo}/push", post(push))
         .route("/_control/repos/{owner}/{repo}/pulls", post(open_pr))
         .route(
+            "/_control/repos/{owner}/{repo}/check-runs",
+            post(crate::pr_workflow::control_check_run),
+        )
+        .route(
+            "/_control/repos/{owner}/{repo}/statuses",
+            post(crate::pr_workflow::control_status),
+        )
+        .route(
             "/_control/repos/{owner}/{repo}/pulls/{number}/{op}",
             post(change_pr),
         )

@@ -74,7 +74,7 @@ pub fn repo(st: &State, urls: &Urls, r: &Repo, viewer: Option<&str>) -> Value {
         "url": format!("{}/repos/{full}", urls.api),
         "hooks_url": format!("{}/repos/{full}/hooks", urls.api),
         "pulls_url": format!("{}/repos/{full}/pulls{{/number}}", urls.api),
-        "clone_url": format!("{}/{full}.git", urls.html),
+        "clone_url": format!("{}/{full}.git", st.clone_base.as_deref().unwrap_or(urls.html)),
         "git_url": format!("git://{}/{full}.git", urls.html.trim_start_matches("https://").trim_start_matches("http://")),
         "ssh_url": format!("git@{}:{full}.git", urls.html.trim_start_matches("https://").trim_start_matches("http://")),
         "default_branch": r.default_branch,
@@ -96,6 +96,8 @@ pub fn repo(st: &State, urls: &Urls, r: &Repo, viewer: Option<&str>) -> Value {
 pub fn pull(st: &State, urls: &Urls, r: &Repo, p: &PullRequest) -> Value {
     let full = r.full_name();
     let user = account(st, urls, &p.user);
+    let (additions, deletions, changed_files) =
+        crate::pr_workflow::diff_stats(&crate::pr_workflow::diff_of(r, p));
     json!({
         "url": format!("{}/repos/{full}/pulls/{}", urls.api, p.number),
         "id": p.id,
@@ -113,7 +115,7 @@ pub fn pull(st: &State, urls: &Urls, r: &Repo, p: &PullRequest) -> Value {
         "closed_at": p.closed_at.map(iso8601),
         "merged_at": p.merged_at.map(iso8601),
         "merge_commit_sha": p.merge_commit_sha,
-        "draft": false,
+        "draft": p.draft,
         "head": {
             "label": format!("{}:{}", r.owner, p.head_ref),
             "ref": p.head_ref,
@@ -131,8 +133,13 @@ pub fn pull(st: &State, urls: &Urls, r: &Repo, p: &PullRequest) -> Value {
         "merged": p.merged,
         "mergeable": if p.state == crate::state::PrState::Open { json!(true) } else { Value::Null },
         "merged_by": if p.merged { account(st, urls, &p.user) } else { Value::Null },
-        "comments": 0,
+        "mergeable_state": if p.state == crate::state::PrState::Open { "clean" } else { "unknown" },
+        "comments": p.comments.len(),
+        "review_comments": 0,
         "commits": 1,
+        "additions": additions,
+        "deletions": deletions,
+        "changed_files": changed_files,
     })
 }
 

@@ -20,6 +20,7 @@ pub mod delivery;
 pub mod faults;
 mod json;
 pub mod ops;
+mod pr_workflow;
 mod rest;
 pub mod state;
 
@@ -37,7 +38,10 @@ pub use control::{Control, Outcome, RepoSeed};
 pub use delivery::{Delivery, Tamper, sign};
 pub use faults::{FaultAction, FaultRule, PathMatch};
 pub use ops::{Error, HookSpec, PrChange, PushInfo, ZERO_SHA};
-pub use state::{Hook, Org, PrState, PullRequest, Repo, RequestRecord, State, Token, User};
+pub use state::{
+    CheckRun, Comment, CommitStatus, Hook, Org, PrState, PullRequest, Repo, RequestRecord, Review,
+    State, Token, User,
+};
 
 pub(crate) struct Shared {
     pub state: Mutex<State>,

@@ -535,6 +535,10 @@ pub(crate) fn open_pr(
         user: st.user(user).map_or(user.to_string(), |u| u.login.clone()),
         created_at: now,
         updated_at: now,
+        draft: false,
+        diff: None,
+        comments: Vec::new(),
+        reviews: Vec::new(),
     };
     st.repos
         .get_mut(&repo_id)

@@ -18,6 +18,7 @@ use crate::control::Control;
 use crate::faults::{self, FaultAction};
 use crate::json::{self, Urls};
 use crate::ops::{self, Error, HookSpec, PrChange};
+use crate::pr_workflow;
 use crate::state::{RequestRecord, State};
 use crate::{ConnKill, Shared};
 
@@ -38,7 +39,7 @@ impl IntoResponse for Error {
 
 /// The caller, from `Authorization: Bearer <t>` or `token <t>`.
 pub(crate) struct Auth {
-    login: String,
+    pub(crate) login: String,
     scopes: Option<Vec<String>>,
 }
 
@@ -89,7 +90,10 @@ pub(crate) fn router(shared: S) -> Router {
             "/repos/{owner}/{repo}/hooks/{id}",
             get(get_hook).delete(delete_hook),
         )
-        .route("/repos/{owner}/{repo}/pulls", post(create_pull))
+        .route(
+            "/repos/{owner}/{repo}/pulls",
+            get(pr_workflow::list_pulls).post(create_pull),
+        )
         .route("/repos/{owner}/{repo}/pulls/{number}", get(get_pull))
         .route(
             "/repos/{owner}/{repo}/pulls/{number}/merge",
@@ -105,6 +109,7 @@ pub(crate) fn router(shared: S) -> Router {
             "/repos/{owner}/{repo}/commits/{reference}/check-runs",
             get(check_runs),
         )
+        .merge(pr_workflow::routes())
         .fallback(|| async { Error::not_found() })
         .layer(middleware::from_fn_with_state(
             shared.clone(),
@@ -192,7 +197,7 @@ async fn faults_and_log(AxState(shared): AxState<S>, req: Request, next: Next) -
     resp
 }
 
-fn urls_of<'a>(shared: &'a Shared, html: &'a str) -> Urls<'a> {
+pub(crate) fn urls_of<'a>(shared: &'a Shared, html: &'a str) -> Urls<'a> {
     Urls {
         api: &shared.base_url,
         html,
@@ -200,7 +205,7 @@ fn urls_of<'a>(shared: &'a Shared, html: &'a str) -> Urls<'a> {
 }
 
 /// Resolve a repository visible to the caller (404 otherwise).
-fn visible_repo(st: &State, auth: &Auth, owner: &str, repo: &str) -> Result<u64, Error> {
+pub(crate) fn visible_repo(st: &State, auth: &Auth, owner: &str, repo: &str) -> Result<u64, Error> {
     let id = st.repo_id(owner, repo).ok_or_else(Error::not_found)?;
     if st.can_see(&auth.login, auth.scopes.as_deref(), &st.repos[&id]) {
         Ok(id)
@@ -219,7 +224,7 @@ fn writable_repo(st: &State, auth: &Auth, owner: &str, repo: &str) -> Result<u64
     }
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, Error> {
+pub(crate) fn parse_body(body: &Bytes) -> Result<Value, Error> {
     serde_json::from_slice::<Value>(body)
         .ok()
         .filter(Value::is_object)
@@ -588,8 +593,9 @@ async fn delete_hook(
 async fn get_pull(
     AxState(shared): AxState<S>,
     auth: Auth,
+    headers: axum::http::HeaderMap,
     Path((owner, repo, number)): Path<(String, String, String)>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Response, Error> {
     let st = shared.lock();
     let id = visible_repo(&st, &auth, &owner, &repo)?;
     let r = &st.repos[&id];
@@ -598,8 +604,11 @@ async fn get_pull(
         .ok()
         .and_then(|n| r.pulls.get(&n))
         .ok_or_else(Error::not_found)?;
+    if pr_workflow::wants_diff(&headers) {
+        return Ok(pr_workflow::diff_response(r, p));
+    }
     let html = st.html_base.clone();
-    Ok(Json(json::pull(&st, &urls_of(&shared, &html), r, p)))
+    Ok(Json(json::pull(&st, &urls_of(&shared, &html), r, p)).into_response())
 }
 
 async fn create_pull(
@@ -635,6 +644,18 @@ async fn create_pull(
             field("body"),
             &auth.login,
         )?;
+        let draft = b["draft"].as_bool().unwrap_or(false);
+        let pr = if draft {
+            let p = st
+                .repos
+                .get_mut(&id)
+                .and_then(|r| r.pulls.get_mut(&pr.number));
+            let p = p.expect("the pull just opened");
+            p.draft = true;
+            p.clone()
+        } else {
+            pr
+        };
         Ok((json::pull(st, urls, &st.repos[&id], &pr), out))
     })
     .await?;
@@ -725,11 +746,12 @@ async fn combined_status(
     let sha = resolve_commit(&st, id, &reference)?;
     let html = st.html_base.clone();
     let urls = urls_of(&shared, &html);
+    let (statuses, state) = pr_workflow::statuses_json(&st.repos[&id], &sha);
     Ok(Json(json!({
-        "state": "pending",
-        "statuses": [],
+        "state": state,
+        "total_count": statuses.len(),
+        "statuses": statuses,
         "sha": sha,
-        "total_count": 0,
         "repository": json::repo(&st, &urls, &st.repos[&id], None),
     })))
 }
@@ -741,6 +763,11 @@ async fn check_runs(
 ) -> Result<Json<Value>, Error> {
     let st = shared.lock();
     let id = visible_repo(&st, &auth, &owner, &repo)?;
-    resolve_commit(&st, id, &reference)?;
-    Ok(Json(json!({"total_count": 0, "check_runs": []})))
+    let sha = resolve_commit(&st, id, &reference)?;
+    let html = st.html_base.clone();
+    Ok(Json(pr_workflow::check_runs_json(
+        &urls_of(&shared, &html),
+        &st.repos[&id],
+        &sha,
+    )))
 }

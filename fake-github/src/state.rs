@@ -97,6 +97,60 @@ pub struct PullRequest {
     pub user: String,
     pub created_at: u64,
     pub updated_at: u64,
+    #[serde(default)]
+    pub draft: bool,
+    /// What `Accept: application/vnd.github.diff` returns; `None` → a small generated diff.
+    #[serde(default)]
+    pub diff: Option<String>,
+    /// Conversation comments (`POST /repos/{o}/{r}/issues/{n}/comments`), oldest first.
+    #[serde(default)]
+    pub comments: Vec<Comment>,
+    /// Submitted reviews (`POST /repos/{o}/{r}/pulls/{n}/reviews`), oldest first.
+    #[serde(default)]
+    pub reviews: Vec<Review>,
+}
+
+/// A pull request conversation comment.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Comment {
+    pub id: u64,
+    pub user: String,
+    pub body: String,
+    pub created_at: u64,
+}
+
+/// A submitted pull request review; `state` is GitHub's (`APPROVED`, `CHANGES_REQUESTED`,
+/// `COMMENTED`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Review {
+    pub id: u64,
+    pub user: String,
+    pub state: String,
+    pub body: String,
+    pub commit_id: String,
+    pub submitted_at: u64,
+}
+
+/// A check run on a commit (what GitHub Actions and other apps report).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CheckRun {
+    pub id: u64,
+    pub name: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// Set when `completed`: `success`, `failure`, `neutral`, `cancelled`, `skipped`,
+    /// `timed_out`, `action_required`.
+    pub conclusion: Option<String>,
+}
+
+/// A legacy commit status; `state` is `error`, `failure`, `pending` or `success`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CommitStatus {
+    pub id: u64,
+    pub context: String,
+    pub state: String,
+    pub target_url: Option<String>,
+    pub description: Option<String>,
 }
 
 /// A repository.
@@ -119,6 +173,12 @@ pub struct Repo {
     pub created_at: u64,
     pub updated_at: u64,
     pub pushed_at: u64,
+    /// Commit sha → its check runs (one per name; setting a name again replaces it).
+    #[serde(default)]
+    pub check_runs: BTreeMap<String, Vec<CheckRun>>,
+    /// Commit sha → its commit statuses (one per context, latest wins).
+    #[serde(default)]
+    pub statuses: BTreeMap<String, Vec<CommitStatus>>,
 }
 
 impl Repo {
@@ -156,6 +216,10 @@ pub struct State {
     pub tamper_remaining: u32,
     /// Base of `html_url` fields (default `https://github.com`).
     pub html_base: String,
+    /// Base of `clone_url` fields when it differs from `html_base` (as on an Enterprise
+    /// Server behind another host name); `None` → `html_base`.
+    #[serde(default)]
+    pub clone_base: Option<String>,
     /// Fake clock, seconds since the Unix epoch.
     pub clock: u64,
     pub next_id: u64,
@@ -178,6 +242,7 @@ impl Default for State {
             tamper_next: Tamper::None,
             tamper_remaining: 0,
             html_base: "https://github.com".to_string(),
+            clone_base: None,
             clock: CLOCK_START,
             next_id: 1,
             next_commit: 1,

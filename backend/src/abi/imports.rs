@@ -40,6 +40,7 @@ mod raw {
             payload_ptr: i64,
             payload_len: i64,
         ) -> i32;
+        pub fn activity_record(payload_ptr: i64, payload_len: i64) -> i32;
         // Renamed locally so it cannot collide with libm's `log`.
         #[link_name = "log"]
         pub fn paca_log(level: i32, msg_ptr: i64, msg_len: i64);
@@ -172,6 +173,27 @@ impl Host for WasmHost {
         let ok = unsafe { raw::event_emit(tp, tl, pp, pl) };
         if ok == 0 {
             return Err(HostError::Emit(format!("host failed to publish {topic}")));
+        }
+        Ok(())
+    }
+
+    fn activity(
+        &self,
+        task_id: &str,
+        activity_type: &str,
+        content: &Value,
+    ) -> Result<(), HostError> {
+        let body = serde_json::json!({
+            "task_id": task_id, "activity_type": activity_type, "content": content,
+        })
+        .to_string();
+        let (pp, pl) = pair(body.as_bytes());
+        // SAFETY: live buffer of the stated length.
+        let ok = unsafe { raw::activity_record(pp, pl) };
+        if ok == 0 {
+            return Err(HostError::Activity(format!(
+                "host did not record {activity_type}"
+            )));
         }
         Ok(())
     }

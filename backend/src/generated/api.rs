@@ -65,6 +65,8 @@ pub enum ErrorCode {
     GithubWebhookUrlRequired,
     #[serde(rename = "GITHUB_WEBHOOK_URL_NOT_PUBLIC")]
     GithubWebhookUrlNotPublic,
+    #[serde(rename = "GITHUB_PR_VALIDATION_FAILED")]
+    GithubPrValidationFailed,
     #[serde(rename = "GITHUB_RATE_LIMITED")]
     GithubRateLimited,
     #[serde(rename = "INTERNAL_ERROR")]
@@ -101,6 +103,7 @@ impl ErrorCode {
         Self::GithubRepoNotAccessible,
         Self::GithubWebhookUrlRequired,
         Self::GithubWebhookUrlNotPublic,
+        Self::GithubPrValidationFailed,
         Self::GithubRateLimited,
         Self::InternalError,
         Self::EncryptionNotConfigured,
@@ -134,6 +137,7 @@ impl ErrorCode {
             Self::GithubRepoNotAccessible => "GITHUB_REPO_NOT_ACCESSIBLE",
             Self::GithubWebhookUrlRequired => "GITHUB_WEBHOOK_URL_REQUIRED",
             Self::GithubWebhookUrlNotPublic => "GITHUB_WEBHOOK_URL_NOT_PUBLIC",
+            Self::GithubPrValidationFailed => "GITHUB_PR_VALIDATION_FAILED",
             Self::GithubRateLimited => "GITHUB_RATE_LIMITED",
             Self::InternalError => "INTERNAL_ERROR",
             Self::EncryptionNotConfigured => "ENCRYPTION_NOT_CONFIGURED",
@@ -169,6 +173,7 @@ impl ErrorCode {
             "GITHUB_REPO_NOT_ACCESSIBLE" => Some(Self::GithubRepoNotAccessible),
             "GITHUB_WEBHOOK_URL_REQUIRED" => Some(Self::GithubWebhookUrlRequired),
             "GITHUB_WEBHOOK_URL_NOT_PUBLIC" => Some(Self::GithubWebhookUrlNotPublic),
+            "GITHUB_PR_VALIDATION_FAILED" => Some(Self::GithubPrValidationFailed),
             "GITHUB_RATE_LIMITED" => Some(Self::GithubRateLimited),
             "INTERNAL_ERROR" => Some(Self::InternalError),
             "ENCRYPTION_NOT_CONFIGURED" => Some(Self::EncryptionNotConfigured),
@@ -415,6 +420,304 @@ pub struct Branch {
     pub html_url: String,
     pub created_at: String,
 }
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapabilityRepository {
+    /// Paca id of the linked repository (repoId).
+    pub id: uuid::Uuid,
+    pub full_name: String,
+    pub owner: String,
+    pub repo_name: String,
+    /// GitHub's own HTTPS clone URL, as GitHub reported it.
+    pub clone_url: String,
+    pub default_branch: String,
+    pub private: bool,
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CloneInfo {
+    pub id: uuid::Uuid,
+    pub full_name: String,
+    pub clone_url: String,
+    /// The project's GitHub token; use it as the password of user x-access-token.
+    pub token: String,
+    /// Null for a personal access token (expiry unknown to the plugin).
+    pub expires_at: Option<String>,
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatePullRequestRequest {
+    /// Pull request title; include the task key, e.g. "PROJ-42 Add login".
+    pub title: String,
+    /// The branch with the changes (already pushed).
+    pub head_branch: String,
+    /// The branch to merge into; default is the repository's default branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_branch: Option<String>,
+    /// Pull request description (Markdown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+impl CreatePullRequestRequest {
+    /// Checks the spec's constraints; the message names the offending field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.title.chars().count() < 1 {
+            return Err("`title` must not be empty".into());
+        }
+        if self.title.chars().count() > 256 {
+            return Err("`title` must be at most 256 characters".into());
+        }
+        if self.head_branch.chars().count() < 1 {
+            return Err("`head_branch` must not be empty".into());
+        }
+        if self.head_branch.chars().count() > 255 {
+            return Err("`head_branch` must be at most 255 characters".into());
+        }
+        if let Some(v) = &self.base_branch {
+            if v.chars().count() < 1 {
+                return Err("`base_branch` must not be empty".into());
+            }
+            if v.chars().count() > 255 {
+                return Err("`base_branch` must be at most 255 characters".into());
+            }
+        }
+        if let Some(v) = &self.body {
+            if v.chars().count() > 65536 {
+                return Err("`body` must be at most 65536 characters".into());
+            }
+        }
+        Ok(())
+    }
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullRequestCreation {
+    pub pull_request: PullRequest,
+    /// Whether this call opened the pull request on GitHub (false when it already existed).
+    pub created: bool,
+    /// Whether this call linked it to the task (false when it was linked already).
+    pub linked: bool,
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullRequestDetails {
+    /// Paca id of the cached pull request.
+    pub id: uuid::Uuid,
+    pub repo_id: uuid::Uuid,
+    pub repo_full_name: String,
+    pub pr_number: i32,
+    pub title: String,
+    pub body: String,
+    pub state: PullRequestState,
+    pub draft: bool,
+    /// Null while GitHub is still computing it.
+    pub mergeable: Option<bool>,
+    /// GitHub's mergeable_state (clean, dirty, blocked, behind, unstable, unknown, …).
+    pub mergeable_state: String,
+    pub author: String,
+    pub head_branch: String,
+    pub head_sha: String,
+    pub base_branch: String,
+    pub additions: i64,
+    pub deletions: i64,
+    pub changed_files: i64,
+    pub html_url: String,
+    /// The unified diff, cut at a line boundary when larger than 256 KiB.
+    pub diff: String,
+    pub diff_truncated: bool,
+    /// Size of the full diff in bytes.
+    pub diff_size: i64,
+}
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize
+)]
+pub enum CiState {
+    #[serde(rename = "success")]
+    Success,
+    #[serde(rename = "failure")]
+    Failure,
+    #[serde(rename = "pending")]
+    Pending,
+    #[serde(rename = "unknown")]
+    Unknown,
+}
+impl CiState {
+    /// Every value, in spec order.
+    pub const ALL: &'static [Self] = &[
+        Self::Success,
+        Self::Failure,
+        Self::Pending,
+        Self::Unknown,
+    ];
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Pending => "pending",
+            Self::Unknown => "unknown",
+        }
+    }
+    /// Parses the wire value.
+    #[allow(clippy::should_implement_trait)]
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "success" => Some(Self::Success),
+            "failure" => Some(Self::Failure),
+            "pending" => Some(Self::Pending),
+            "unknown" => Some(Self::Unknown),
+            _ => None,
+        }
+    }
+}
+impl std::fmt::Display for CiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CiCheck {
+    pub name: String,
+    /// check_run (GitHub Actions and apps) or status (a legacy commit status).
+    pub kind: String,
+    /// queued, in_progress or completed (commit statuses: completed, or pending while pending).
+    pub status: String,
+    /// success, failure, neutral, cancelled, skipped, timed_out, action_required, error; null while running.
+    pub conclusion: Option<String>,
+    pub url: Option<String>,
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CiStatus {
+    pub state: CiState,
+    pub head_sha: String,
+    pub checks: Vec<CiCheck>,
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullRequestCommentRequest {
+    /// The comment (Markdown).
+    pub body: String,
+}
+impl PullRequestCommentRequest {
+    /// Checks the spec's constraints; the message names the offending field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.body.chars().count() < 1 {
+            return Err("`body` must not be empty".into());
+        }
+        if self.body.chars().count() > 65536 {
+            return Err("`body` must be at most 65536 characters".into());
+        }
+        Ok(())
+    }
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullRequestComment {
+    /// GitHub's comment id.
+    pub id: i64,
+    pub html_url: String,
+    pub author: String,
+    pub created_at: String,
+}
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize
+)]
+pub enum ReviewEvent {
+    #[serde(rename = "APPROVE")]
+    Approve,
+    #[serde(rename = "REQUEST_CHANGES")]
+    RequestChanges,
+    #[serde(rename = "COMMENT")]
+    Comment,
+}
+impl ReviewEvent {
+    /// Every value, in spec order.
+    pub const ALL: &'static [Self] = &[
+        Self::Approve,
+        Self::RequestChanges,
+        Self::Comment,
+    ];
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "APPROVE",
+            Self::RequestChanges => "REQUEST_CHANGES",
+            Self::Comment => "COMMENT",
+        }
+    }
+    /// Parses the wire value.
+    #[allow(clippy::should_implement_trait)]
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "APPROVE" => Some(Self::Approve),
+            "REQUEST_CHANGES" => Some(Self::RequestChanges),
+            "COMMENT" => Some(Self::Comment),
+            _ => None,
+        }
+    }
+}
+impl std::fmt::Display for ReviewEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullRequestReviewRequest {
+    pub event: ReviewEvent,
+    /// Review text (Markdown); required for REQUEST_CHANGES and COMMENT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+impl PullRequestReviewRequest {
+    /// Checks the spec's constraints; the message names the offending field.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(v) = &self.body {
+            if v.chars().count() > 65536 {
+                return Err("`body` must be at most 65536 characters".into());
+            }
+        }
+        Ok(())
+    }
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullRequestReview {
+    /// GitHub's review id.
+    pub id: i64,
+    /// GitHub's review state: APPROVED, CHANGES_REQUESTED or COMMENTED.
+    pub state: String,
+    pub html_url: String,
+    pub author: String,
+}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkBranchRequest {
+    /// Paca id of a linked repository.
+    pub repo_id: uuid::Uuid,
+    /// An existing branch on GitHub.
+    pub branch_name: String,
+}
+impl LinkBranchRequest {
+    /// Checks the spec's constraints; the message names the offending field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.branch_name.chars().count() < 1 {
+            return Err("`branch_name` must not be empty".into());
+        }
+        if self.branch_name.chars().count() > 255 {
+            return Err("`branch_name` must be at most 255 characters".into());
+        }
+        Ok(())
+    }
+}
 #[derive(
     Debug,
     Clone,
@@ -497,6 +800,7 @@ impl ErrorCode {
             Self::GithubRepoNotAccessible => 422,
             Self::GithubWebhookUrlRequired => 422,
             Self::GithubWebhookUrlNotPublic => 422,
+            Self::GithubPrValidationFailed => 422,
             Self::GithubRateLimited => 429,
             Self::InternalError => 500,
             Self::EncryptionNotConfigured => 500,
@@ -617,6 +921,44 @@ pub enum UnlinkRepositoryResponse {
     /// 200 The repository is unlinked.
     Ok(RepositoryRemoval),
 }
+/// The success responses of `listRepositories` (GET /projects/{projectId}/repositories).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListRepositoriesResponse {
+    /// 200 Linked repositories, oldest link first.
+    Ok(Vec<CapabilityRepository>),
+}
+/// The success responses of `getCloneInfo` (GET /projects/{projectId}/repositories/{repoId}/clone-info).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetCloneInfoResponse {
+    /// 200 The clone URL and the token.
+    Ok(CloneInfo),
+}
+/// Query parameters of `getCloneInfo`, defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GetCloneInfoQuery {
+    /// The Paca task the clone is for; the hand-out is recorded in its activity.
+    pub task_id: Option<uuid::Uuid>,
+}
+impl GetCloneInfoQuery {
+    /// Parses and bounds-checks the host's query map.
+    pub fn from_query(query: &BTreeMap<String, String>) -> Result<Self, String> {
+        let task_id: Option<uuid::Uuid> = match query.get("task_id") {
+            Some(raw) => {
+                Some(
+                    raw
+                        .parse::<uuid::Uuid>()
+                        .map_err(|_| {
+                            format!(
+                                "query parameter `task_id` must be valid, got {raw:?}"
+                            )
+                        })?,
+                )
+            }
+            None => None,
+        };
+        Ok(Self { task_id })
+    }
+}
 /// The success responses of `listTaskPullRequests` (GET /projects/{projectId}/tasks/{taskId}/github/pull-requests).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListTaskPullRequestsResponse {
@@ -629,11 +971,43 @@ pub enum LinkPullRequestResponse {
     /// 201 The pull request is linked.
     Created(PullRequest),
 }
+/// The success responses of `getPullRequestDetails` (GET /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetPullRequestDetailsResponse {
+    /// 200 The pull request as GitHub describes it now.
+    Ok(PullRequestDetails),
+}
 /// The success responses of `unlinkPullRequest` (DELETE /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}).
 #[derive(Debug, Clone, PartialEq)]
 pub enum UnlinkPullRequestResponse {
     /// 204 The link is gone.
     NoContent,
+}
+/// The success responses of `getPullRequestCiStatus` (GET /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/ci-status).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetPullRequestCiStatusResponse {
+    /// 200 The combined CI state and the individual checks.
+    Ok(CiStatus),
+}
+/// The success responses of `commentOnPullRequest` (POST /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/comments).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommentOnPullRequestResponse {
+    /// 201 The comment exists on GitHub.
+    Created(PullRequestComment),
+}
+/// The success responses of `reviewPullRequest` (POST /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/reviews).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReviewPullRequestResponse {
+    /// 201 The review is submitted on GitHub.
+    Created(PullRequestReview),
+}
+/// The success responses of `createPullRequest` (POST /projects/{projectId}/tasks/{taskId}/github/repositories/{repoId}/pull-requests).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreatePullRequestResponse {
+    /// 201 The pull request was opened on GitHub and is linked.
+    Created(PullRequestCreation),
+    /// 200 An open pull request for these branches already existed; it is linked.
+    Ok(PullRequestCreation),
 }
 /// The success responses of `listTaskBranches` (GET /projects/{projectId}/tasks/{taskId}/github/branches).
 #[derive(Debug, Clone, PartialEq)]
@@ -645,6 +1019,12 @@ pub enum ListTaskBranchesResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateBranchResponse {
     /// 201 The branch exists on GitHub and is linked.
+    Created(Branch),
+}
+/// The success responses of `linkBranch` (POST /projects/{projectId}/tasks/{taskId}/github/branches/link).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkBranchResponse {
+    /// 201 The branch is linked.
     Created(Branch),
 }
 /// The success responses of `receiveWebhook` (POST /projects/{projectId}/webhook).
@@ -716,6 +1096,24 @@ pub trait Api {
         project_id: uuid::Uuid,
         repo_id: uuid::Uuid,
     ) -> Result<UnlinkRepositoryResponse, ApiError>;
+    /// Linked repositories for Paca's repository capability
+    ///
+    /// `GET /projects/{projectId}/repositories`
+    fn list_repositories(
+        &self,
+        req: &Request,
+        project_id: uuid::Uuid,
+    ) -> Result<ListRepositoriesResponse, ApiError>;
+    /// Clone URL and token of a linked repository
+    ///
+    /// `GET /projects/{projectId}/repositories/{repoId}/clone-info`
+    fn get_clone_info(
+        &self,
+        req: &Request,
+        project_id: uuid::Uuid,
+        repo_id: uuid::Uuid,
+        query: GetCloneInfoQuery,
+    ) -> Result<GetCloneInfoResponse, ApiError>;
     /// Pull requests linked to a task
     ///
     /// `GET /projects/{projectId}/tasks/{taskId}/github/pull-requests`
@@ -735,6 +1133,16 @@ pub trait Api {
         task_id: uuid::Uuid,
         body: LinkPullRequestRequest,
     ) -> Result<LinkPullRequestResponse, ApiError>;
+    /// Pull request details and diff
+    ///
+    /// `GET /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}`
+    fn get_pull_request_details(
+        &self,
+        req: &Request,
+        project_id: uuid::Uuid,
+        task_id: uuid::Uuid,
+        pr_id: uuid::Uuid,
+    ) -> Result<GetPullRequestDetailsResponse, ApiError>;
     /// Unlink a pull request from a task
     ///
     /// `DELETE /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}`
@@ -745,6 +1153,49 @@ pub trait Api {
         task_id: uuid::Uuid,
         pr_id: uuid::Uuid,
     ) -> Result<UnlinkPullRequestResponse, ApiError>;
+    /// CI status of a pull request's head commit
+    ///
+    /// `GET /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/ci-status`
+    fn get_pull_request_ci_status(
+        &self,
+        req: &Request,
+        project_id: uuid::Uuid,
+        task_id: uuid::Uuid,
+        pr_id: uuid::Uuid,
+    ) -> Result<GetPullRequestCiStatusResponse, ApiError>;
+    /// Comment on a pull request
+    ///
+    /// `POST /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/comments`
+    fn comment_on_pull_request(
+        &self,
+        req: &Request,
+        project_id: uuid::Uuid,
+        task_id: uuid::Uuid,
+        pr_id: uuid::Uuid,
+        body: PullRequestCommentRequest,
+    ) -> Result<CommentOnPullRequestResponse, ApiError>;
+    /// Review a pull request
+    ///
+    /// `POST /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/reviews`
+    fn review_pull_request(
+        &self,
+        req: &Request,
+        project_id: uuid::Uuid,
+        task_id: uuid::Uuid,
+        pr_id: uuid::Uuid,
+        body: PullRequestReviewRequest,
+    ) -> Result<ReviewPullRequestResponse, ApiError>;
+    /// Open a pull request on GitHub and link it to the task
+    ///
+    /// `POST /projects/{projectId}/tasks/{taskId}/github/repositories/{repoId}/pull-requests`
+    fn create_pull_request(
+        &self,
+        req: &Request,
+        project_id: uuid::Uuid,
+        task_id: uuid::Uuid,
+        repo_id: uuid::Uuid,
+        body: CreatePullRequestRequest,
+    ) -> Result<CreatePullRequestResponse, ApiError>;
     /// Branches linked to a task
     ///
     /// `GET /projects/{projectId}/tasks/{taskId}/github/branches`
@@ -764,6 +1215,16 @@ pub trait Api {
         task_id: uuid::Uuid,
         body: CreateBranchRequest,
     ) -> Result<CreateBranchResponse, ApiError>;
+    /// Link an existing GitHub branch to the task
+    ///
+    /// `POST /projects/{projectId}/tasks/{taskId}/github/branches/link`
+    fn link_branch(
+        &self,
+        req: &Request,
+        project_id: uuid::Uuid,
+        task_id: uuid::Uuid,
+        body: LinkBranchRequest,
+    ) -> Result<LinkBranchResponse, ApiError>;
     /// Receive a GitHub webhook delivery
     ///
     /// `POST /projects/{projectId}/webhook`
@@ -783,11 +1244,19 @@ pub enum Operation {
     ListLinkedRepositories,
     LinkRepository,
     UnlinkRepository,
+    ListRepositories,
+    GetCloneInfo,
     ListTaskPullRequests,
     LinkPullRequest,
+    GetPullRequestDetails,
     UnlinkPullRequest,
+    GetPullRequestCiStatus,
+    CommentOnPullRequest,
+    ReviewPullRequest,
+    CreatePullRequest,
     ListTaskBranches,
     CreateBranch,
+    LinkBranch,
     ReceiveWebhook,
 }
 impl Operation {
@@ -799,11 +1268,19 @@ impl Operation {
         Self::ListLinkedRepositories,
         Self::LinkRepository,
         Self::UnlinkRepository,
+        Self::ListRepositories,
+        Self::GetCloneInfo,
         Self::ListTaskPullRequests,
         Self::LinkPullRequest,
+        Self::GetPullRequestDetails,
         Self::UnlinkPullRequest,
+        Self::GetPullRequestCiStatus,
+        Self::CommentOnPullRequest,
+        Self::ReviewPullRequest,
+        Self::CreatePullRequest,
         Self::ListTaskBranches,
         Self::CreateBranch,
+        Self::LinkBranch,
         Self::ReceiveWebhook,
     ];
     /// The spec's operationId.
@@ -816,11 +1293,19 @@ impl Operation {
             Self::ListLinkedRepositories => "listLinkedRepositories",
             Self::LinkRepository => "linkRepository",
             Self::UnlinkRepository => "unlinkRepository",
+            Self::ListRepositories => "listRepositories",
+            Self::GetCloneInfo => "getCloneInfo",
             Self::ListTaskPullRequests => "listTaskPullRequests",
             Self::LinkPullRequest => "linkPullRequest",
+            Self::GetPullRequestDetails => "getPullRequestDetails",
             Self::UnlinkPullRequest => "unlinkPullRequest",
+            Self::GetPullRequestCiStatus => "getPullRequestCiStatus",
+            Self::CommentOnPullRequest => "commentOnPullRequest",
+            Self::ReviewPullRequest => "reviewPullRequest",
+            Self::CreatePullRequest => "createPullRequest",
             Self::ListTaskBranches => "listTaskBranches",
             Self::CreateBranch => "createBranch",
+            Self::LinkBranch => "linkBranch",
             Self::ReceiveWebhook => "receiveWebhook",
         }
     }
@@ -833,11 +1318,19 @@ impl Operation {
             Self::ListLinkedRepositories => "GET",
             Self::LinkRepository => "POST",
             Self::UnlinkRepository => "DELETE",
+            Self::ListRepositories => "GET",
+            Self::GetCloneInfo => "GET",
             Self::ListTaskPullRequests => "GET",
             Self::LinkPullRequest => "POST",
+            Self::GetPullRequestDetails => "GET",
             Self::UnlinkPullRequest => "DELETE",
+            Self::GetPullRequestCiStatus => "GET",
+            Self::CommentOnPullRequest => "POST",
+            Self::ReviewPullRequest => "POST",
+            Self::CreatePullRequest => "POST",
             Self::ListTaskBranches => "GET",
             Self::CreateBranch => "POST",
+            Self::LinkBranch => "POST",
             Self::ReceiveWebhook => "POST",
         }
     }
@@ -857,19 +1350,41 @@ impl Operation {
             Self::UnlinkRepository => {
                 "/projects/{projectId}/github/linked-repositories/{repoId}"
             }
+            Self::ListRepositories => "/projects/{projectId}/repositories",
+            Self::GetCloneInfo => {
+                "/projects/{projectId}/repositories/{repoId}/clone-info"
+            }
             Self::ListTaskPullRequests => {
                 "/projects/{projectId}/tasks/{taskId}/github/pull-requests"
             }
             Self::LinkPullRequest => {
                 "/projects/{projectId}/tasks/{taskId}/github/pull-requests"
             }
+            Self::GetPullRequestDetails => {
+                "/projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}"
+            }
             Self::UnlinkPullRequest => {
                 "/projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}"
+            }
+            Self::GetPullRequestCiStatus => {
+                "/projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/ci-status"
+            }
+            Self::CommentOnPullRequest => {
+                "/projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/comments"
+            }
+            Self::ReviewPullRequest => {
+                "/projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/reviews"
+            }
+            Self::CreatePullRequest => {
+                "/projects/{projectId}/tasks/{taskId}/github/repositories/{repoId}/pull-requests"
             }
             Self::ListTaskBranches => {
                 "/projects/{projectId}/tasks/{taskId}/github/branches"
             }
             Self::CreateBranch => "/projects/{projectId}/tasks/{taskId}/github/branches",
+            Self::LinkBranch => {
+                "/projects/{projectId}/tasks/{taskId}/github/branches/link"
+            }
             Self::ReceiveWebhook => "/projects/{projectId}/webhook",
         }
     }
@@ -883,11 +1398,19 @@ impl Operation {
             Self::ListLinkedRepositories => false,
             Self::LinkRepository => false,
             Self::UnlinkRepository => false,
+            Self::ListRepositories => false,
+            Self::GetCloneInfo => false,
             Self::ListTaskPullRequests => false,
             Self::LinkPullRequest => false,
+            Self::GetPullRequestDetails => false,
             Self::UnlinkPullRequest => false,
+            Self::GetPullRequestCiStatus => false,
+            Self::CommentOnPullRequest => false,
+            Self::ReviewPullRequest => false,
+            Self::CreatePullRequest => false,
             Self::ListTaskBranches => false,
             Self::CreateBranch => false,
+            Self::LinkBranch => false,
             Self::ReceiveWebhook => true,
         }
     }
@@ -954,6 +1477,35 @@ impl Operation {
                     ErrorCode::InternalError,
                 ]
             }
+            Self::ListRepositories => {
+                &[
+                    ErrorCode::BadRequest,
+                    ErrorCode::Forbidden,
+                    ErrorCode::GithubTokenInsufficientPermissions,
+                    ErrorCode::GithubRepoNotAccessible,
+                    ErrorCode::GithubInvalidToken,
+                    ErrorCode::GithubRateLimited,
+                    ErrorCode::InternalError,
+                    ErrorCode::EncryptionNotConfigured,
+                    ErrorCode::GithubUnavailable,
+                ]
+            }
+            Self::GetCloneInfo => {
+                &[
+                    ErrorCode::BadRequest,
+                    ErrorCode::Forbidden,
+                    ErrorCode::GithubTokenInsufficientPermissions,
+                    ErrorCode::GithubIntegrationNotFound,
+                    ErrorCode::GithubRepositoryNotFound,
+                    ErrorCode::TaskNotFound,
+                    ErrorCode::GithubRepoNotAccessible,
+                    ErrorCode::GithubInvalidToken,
+                    ErrorCode::GithubRateLimited,
+                    ErrorCode::InternalError,
+                    ErrorCode::EncryptionNotConfigured,
+                    ErrorCode::GithubUnavailable,
+                ]
+            }
             Self::ListTaskPullRequests => {
                 &[
                     ErrorCode::BadRequest,
@@ -979,6 +1531,22 @@ impl Operation {
                     ErrorCode::GithubUnavailable,
                 ]
             }
+            Self::GetPullRequestDetails => {
+                &[
+                    ErrorCode::BadRequest,
+                    ErrorCode::Forbidden,
+                    ErrorCode::GithubTokenInsufficientPermissions,
+                    ErrorCode::TaskNotFound,
+                    ErrorCode::GithubPrLinkNotFound,
+                    ErrorCode::GithubIntegrationNotFound,
+                    ErrorCode::GithubPrNotFound,
+                    ErrorCode::GithubInvalidToken,
+                    ErrorCode::GithubRateLimited,
+                    ErrorCode::InternalError,
+                    ErrorCode::EncryptionNotConfigured,
+                    ErrorCode::GithubUnavailable,
+                ]
+            }
             Self::UnlinkPullRequest => {
                 &[
                     ErrorCode::BadRequest,
@@ -986,6 +1554,73 @@ impl Operation {
                     ErrorCode::TaskNotFound,
                     ErrorCode::GithubPrLinkNotFound,
                     ErrorCode::InternalError,
+                ]
+            }
+            Self::GetPullRequestCiStatus => {
+                &[
+                    ErrorCode::BadRequest,
+                    ErrorCode::Forbidden,
+                    ErrorCode::GithubTokenInsufficientPermissions,
+                    ErrorCode::TaskNotFound,
+                    ErrorCode::GithubPrLinkNotFound,
+                    ErrorCode::GithubIntegrationNotFound,
+                    ErrorCode::GithubPrNotFound,
+                    ErrorCode::GithubInvalidToken,
+                    ErrorCode::GithubRateLimited,
+                    ErrorCode::InternalError,
+                    ErrorCode::EncryptionNotConfigured,
+                    ErrorCode::GithubUnavailable,
+                ]
+            }
+            Self::CommentOnPullRequest => {
+                &[
+                    ErrorCode::BadRequest,
+                    ErrorCode::Forbidden,
+                    ErrorCode::GithubTokenInsufficientPermissions,
+                    ErrorCode::TaskNotFound,
+                    ErrorCode::GithubPrLinkNotFound,
+                    ErrorCode::GithubIntegrationNotFound,
+                    ErrorCode::GithubPrNotFound,
+                    ErrorCode::GithubPrValidationFailed,
+                    ErrorCode::GithubInvalidToken,
+                    ErrorCode::GithubRateLimited,
+                    ErrorCode::InternalError,
+                    ErrorCode::EncryptionNotConfigured,
+                    ErrorCode::GithubUnavailable,
+                ]
+            }
+            Self::ReviewPullRequest => {
+                &[
+                    ErrorCode::BadRequest,
+                    ErrorCode::Forbidden,
+                    ErrorCode::GithubTokenInsufficientPermissions,
+                    ErrorCode::TaskNotFound,
+                    ErrorCode::GithubPrLinkNotFound,
+                    ErrorCode::GithubIntegrationNotFound,
+                    ErrorCode::GithubPrNotFound,
+                    ErrorCode::GithubPrValidationFailed,
+                    ErrorCode::GithubInvalidToken,
+                    ErrorCode::GithubRateLimited,
+                    ErrorCode::InternalError,
+                    ErrorCode::EncryptionNotConfigured,
+                    ErrorCode::GithubUnavailable,
+                ]
+            }
+            Self::CreatePullRequest => {
+                &[
+                    ErrorCode::BadRequest,
+                    ErrorCode::InvalidBranchName,
+                    ErrorCode::Forbidden,
+                    ErrorCode::GithubTokenInsufficientPermissions,
+                    ErrorCode::TaskNotFound,
+                    ErrorCode::GithubIntegrationNotFound,
+                    ErrorCode::GithubRepositoryNotFound,
+                    ErrorCode::GithubPrValidationFailed,
+                    ErrorCode::GithubInvalidToken,
+                    ErrorCode::GithubRateLimited,
+                    ErrorCode::InternalError,
+                    ErrorCode::EncryptionNotConfigured,
+                    ErrorCode::GithubUnavailable,
                 ]
             }
             Self::ListTaskBranches => {
@@ -1007,6 +1642,24 @@ impl Operation {
                     ErrorCode::GithubRepositoryNotFound,
                     ErrorCode::GithubBranchNotFound,
                     ErrorCode::GithubBranchAlreadyExists,
+                    ErrorCode::GithubBranchAlreadyLinked,
+                    ErrorCode::GithubInvalidToken,
+                    ErrorCode::GithubRateLimited,
+                    ErrorCode::InternalError,
+                    ErrorCode::EncryptionNotConfigured,
+                    ErrorCode::GithubUnavailable,
+                ]
+            }
+            Self::LinkBranch => {
+                &[
+                    ErrorCode::BadRequest,
+                    ErrorCode::InvalidBranchName,
+                    ErrorCode::Forbidden,
+                    ErrorCode::GithubTokenInsufficientPermissions,
+                    ErrorCode::TaskNotFound,
+                    ErrorCode::GithubIntegrationNotFound,
+                    ErrorCode::GithubRepositoryNotFound,
+                    ErrorCode::GithubBranchNotFound,
                     ErrorCode::GithubBranchAlreadyLinked,
                     ErrorCode::GithubInvalidToken,
                     ErrorCode::GithubRateLimited,
@@ -1099,6 +1752,22 @@ pub const ROUTES: &[Route] = &[
         ],
     },
     Route {
+        op: Operation::ListRepositories,
+        method: "GET",
+        segs: &[Seg::Lit("projects"), Seg::Param, Seg::Lit("repositories")],
+    },
+    Route {
+        op: Operation::GetCloneInfo,
+        method: "GET",
+        segs: &[
+            Seg::Lit("projects"),
+            Seg::Param,
+            Seg::Lit("repositories"),
+            Seg::Param,
+            Seg::Lit("clone-info"),
+        ],
+    },
+    Route {
         op: Operation::ListTaskPullRequests,
         method: "GET",
         segs: &[
@@ -1123,6 +1792,19 @@ pub const ROUTES: &[Route] = &[
         ],
     },
     Route {
+        op: Operation::GetPullRequestDetails,
+        method: "GET",
+        segs: &[
+            Seg::Lit("projects"),
+            Seg::Param,
+            Seg::Lit("tasks"),
+            Seg::Param,
+            Seg::Lit("github"),
+            Seg::Lit("pull-requests"),
+            Seg::Param,
+        ],
+    },
+    Route {
         op: Operation::UnlinkPullRequest,
         method: "DELETE",
         segs: &[
@@ -1133,6 +1815,62 @@ pub const ROUTES: &[Route] = &[
             Seg::Lit("github"),
             Seg::Lit("pull-requests"),
             Seg::Param,
+        ],
+    },
+    Route {
+        op: Operation::GetPullRequestCiStatus,
+        method: "GET",
+        segs: &[
+            Seg::Lit("projects"),
+            Seg::Param,
+            Seg::Lit("tasks"),
+            Seg::Param,
+            Seg::Lit("github"),
+            Seg::Lit("pull-requests"),
+            Seg::Param,
+            Seg::Lit("ci-status"),
+        ],
+    },
+    Route {
+        op: Operation::CommentOnPullRequest,
+        method: "POST",
+        segs: &[
+            Seg::Lit("projects"),
+            Seg::Param,
+            Seg::Lit("tasks"),
+            Seg::Param,
+            Seg::Lit("github"),
+            Seg::Lit("pull-requests"),
+            Seg::Param,
+            Seg::Lit("comments"),
+        ],
+    },
+    Route {
+        op: Operation::ReviewPullRequest,
+        method: "POST",
+        segs: &[
+            Seg::Lit("projects"),
+            Seg::Param,
+            Seg::Lit("tasks"),
+            Seg::Param,
+            Seg::Lit("github"),
+            Seg::Lit("pull-requests"),
+            Seg::Param,
+            Seg::Lit("reviews"),
+        ],
+    },
+    Route {
+        op: Operation::CreatePullRequest,
+        method: "POST",
+        segs: &[
+            Seg::Lit("projects"),
+            Seg::Param,
+            Seg::Lit("tasks"),
+            Seg::Param,
+            Seg::Lit("github"),
+            Seg::Lit("repositories"),
+            Seg::Param,
+            Seg::Lit("pull-requests"),
         ],
     },
     Route {
@@ -1157,6 +1895,19 @@ pub const ROUTES: &[Route] = &[
             Seg::Param,
             Seg::Lit("github"),
             Seg::Lit("branches"),
+        ],
+    },
+    Route {
+        op: Operation::LinkBranch,
+        method: "POST",
+        segs: &[
+            Seg::Lit("projects"),
+            Seg::Param,
+            Seg::Lit("tasks"),
+            Seg::Param,
+            Seg::Lit("github"),
+            Seg::Lit("branches"),
+            Seg::Lit("link"),
         ],
     },
     Route {
@@ -1325,13 +2076,27 @@ pub fn dispatch<A: Api>(api: &A, req: &Request) -> Response {
         }
         Operation::LinkRepository => call_link_repository(api, req, &params),
         Operation::UnlinkRepository => call_unlink_repository(api, req, &params),
+        Operation::ListRepositories => call_list_repositories(api, req, &params),
+        Operation::GetCloneInfo => call_get_clone_info(api, req, &params),
         Operation::ListTaskPullRequests => {
             call_list_task_pull_requests(api, req, &params)
         }
         Operation::LinkPullRequest => call_link_pull_request(api, req, &params),
+        Operation::GetPullRequestDetails => {
+            call_get_pull_request_details(api, req, &params)
+        }
         Operation::UnlinkPullRequest => call_unlink_pull_request(api, req, &params),
+        Operation::GetPullRequestCiStatus => {
+            call_get_pull_request_ci_status(api, req, &params)
+        }
+        Operation::CommentOnPullRequest => {
+            call_comment_on_pull_request(api, req, &params)
+        }
+        Operation::ReviewPullRequest => call_review_pull_request(api, req, &params),
+        Operation::CreatePullRequest => call_create_pull_request(api, req, &params),
         Operation::ListTaskBranches => call_list_task_branches(api, req, &params),
         Operation::CreateBranch => call_create_branch(api, req, &params),
+        Operation::LinkBranch => call_link_branch(api, req, &params),
         Operation::ReceiveWebhook => call_receive_webhook(api, req, &params),
     };
     match result {
@@ -1429,6 +2194,30 @@ fn call_unlink_repository<A: Api>(
         UnlinkRepositoryResponse::Ok(data) => success_response(200, &data),
     }
 }
+fn call_list_repositories<A: Api>(
+    api: &A,
+    req: &Request,
+    params: &[String],
+) -> Result<Response, ApiError> {
+    let project_id = path_uuid("projectId", &params[0])?;
+    check_project(req, project_id)?;
+    match api.list_repositories(req, project_id)? {
+        ListRepositoriesResponse::Ok(data) => success_response(200, &data),
+    }
+}
+fn call_get_clone_info<A: Api>(
+    api: &A,
+    req: &Request,
+    params: &[String],
+) -> Result<Response, ApiError> {
+    let project_id = path_uuid("projectId", &params[0])?;
+    let repo_id = path_uuid("repoId", &params[1])?;
+    check_project(req, project_id)?;
+    let query = GetCloneInfoQuery::from_query(&req.query).map_err(bad_request)?;
+    match api.get_clone_info(req, project_id, repo_id, query)? {
+        GetCloneInfoResponse::Ok(data) => success_response(200, &data),
+    }
+}
 fn call_list_task_pull_requests<A: Api>(
     api: &A,
     req: &Request,
@@ -1455,6 +2244,19 @@ fn call_link_pull_request<A: Api>(
         LinkPullRequestResponse::Created(data) => success_response(201, &data),
     }
 }
+fn call_get_pull_request_details<A: Api>(
+    api: &A,
+    req: &Request,
+    params: &[String],
+) -> Result<Response, ApiError> {
+    let project_id = path_uuid("projectId", &params[0])?;
+    let task_id = path_uuid("taskId", &params[1])?;
+    let pr_id = path_uuid("prId", &params[2])?;
+    check_project(req, project_id)?;
+    match api.get_pull_request_details(req, project_id, task_id, pr_id)? {
+        GetPullRequestDetailsResponse::Ok(data) => success_response(200, &data),
+    }
+}
 fn call_unlink_pull_request<A: Api>(
     api: &A,
     req: &Request,
@@ -1466,6 +2268,65 @@ fn call_unlink_pull_request<A: Api>(
     check_project(req, project_id)?;
     match api.unlink_pull_request(req, project_id, task_id, pr_id)? {
         UnlinkPullRequestResponse::NoContent => Ok(empty_response(204)),
+    }
+}
+fn call_get_pull_request_ci_status<A: Api>(
+    api: &A,
+    req: &Request,
+    params: &[String],
+) -> Result<Response, ApiError> {
+    let project_id = path_uuid("projectId", &params[0])?;
+    let task_id = path_uuid("taskId", &params[1])?;
+    let pr_id = path_uuid("prId", &params[2])?;
+    check_project(req, project_id)?;
+    match api.get_pull_request_ci_status(req, project_id, task_id, pr_id)? {
+        GetPullRequestCiStatusResponse::Ok(data) => success_response(200, &data),
+    }
+}
+fn call_comment_on_pull_request<A: Api>(
+    api: &A,
+    req: &Request,
+    params: &[String],
+) -> Result<Response, ApiError> {
+    let project_id = path_uuid("projectId", &params[0])?;
+    let task_id = path_uuid("taskId", &params[1])?;
+    let pr_id = path_uuid("prId", &params[2])?;
+    check_project(req, project_id)?;
+    let body: PullRequestCommentRequest = json_body(req)?;
+    body.validate().map_err(bad_request)?;
+    match api.comment_on_pull_request(req, project_id, task_id, pr_id, body)? {
+        CommentOnPullRequestResponse::Created(data) => success_response(201, &data),
+    }
+}
+fn call_review_pull_request<A: Api>(
+    api: &A,
+    req: &Request,
+    params: &[String],
+) -> Result<Response, ApiError> {
+    let project_id = path_uuid("projectId", &params[0])?;
+    let task_id = path_uuid("taskId", &params[1])?;
+    let pr_id = path_uuid("prId", &params[2])?;
+    check_project(req, project_id)?;
+    let body: PullRequestReviewRequest = json_body(req)?;
+    body.validate().map_err(bad_request)?;
+    match api.review_pull_request(req, project_id, task_id, pr_id, body)? {
+        ReviewPullRequestResponse::Created(data) => success_response(201, &data),
+    }
+}
+fn call_create_pull_request<A: Api>(
+    api: &A,
+    req: &Request,
+    params: &[String],
+) -> Result<Response, ApiError> {
+    let project_id = path_uuid("projectId", &params[0])?;
+    let task_id = path_uuid("taskId", &params[1])?;
+    let repo_id = path_uuid("repoId", &params[2])?;
+    check_project(req, project_id)?;
+    let body: CreatePullRequestRequest = json_body(req)?;
+    body.validate().map_err(bad_request)?;
+    match api.create_pull_request(req, project_id, task_id, repo_id, body)? {
+        CreatePullRequestResponse::Created(data) => success_response(201, &data),
+        CreatePullRequestResponse::Ok(data) => success_response(200, &data),
     }
 }
 fn call_list_task_branches<A: Api>(
@@ -1492,6 +2353,20 @@ fn call_create_branch<A: Api>(
     body.validate().map_err(bad_request)?;
     match api.create_branch(req, project_id, task_id, body)? {
         CreateBranchResponse::Created(data) => success_response(201, &data),
+    }
+}
+fn call_link_branch<A: Api>(
+    api: &A,
+    req: &Request,
+    params: &[String],
+) -> Result<Response, ApiError> {
+    let project_id = path_uuid("projectId", &params[0])?;
+    let task_id = path_uuid("taskId", &params[1])?;
+    check_project(req, project_id)?;
+    let body: LinkBranchRequest = json_body(req)?;
+    body.validate().map_err(bad_request)?;
+    match api.link_branch(req, project_id, task_id, body)? {
+        LinkBranchResponse::Created(data) => success_response(201, &data),
     }
 }
 fn call_receive_webhook<A: Api>(

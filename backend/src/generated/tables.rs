@@ -425,6 +425,8 @@ pub enum GithubRepositories {
     CreatedAt,
     UpdatedAt,
     GithubRepoId,
+    CloneUrl,
+    Private,
 }
 
 impl GithubRepositories {
@@ -442,6 +444,8 @@ impl GithubRepositories {
         Self::CreatedAt,
         Self::UpdatedAt,
         Self::GithubRepoId,
+        Self::CloneUrl,
+        Self::Private,
     ];
 }
 
@@ -472,6 +476,10 @@ pub struct GithubRepositoriesRow {
     pub updated_at: String,
     /// `github_repo_id BIGINT`
     pub github_repo_id: Option<i64>,
+    /// `clone_url TEXT`
+    pub clone_url: Option<String>,
+    /// `private BOOLEAN`
+    pub private: Option<bool>,
 }
 
 impl FromRow for GithubRepositoriesRow {
@@ -489,6 +497,8 @@ impl FromRow for GithubRepositoriesRow {
             created_at: row.get("created_at")?,
             updated_at: row.get("updated_at")?,
             github_repo_id: row.get("github_repo_id")?,
+            clone_url: row.get("clone_url")?,
+            private: row.get("private")?,
         })
     }
 }

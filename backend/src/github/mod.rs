@@ -104,7 +104,8 @@ impl From<HostError> for GithubError {
             HostError::Fetch(m)
             | HostError::Protocol(m)
             | HostError::Db(m)
-            | HostError::Emit(m) => GithubError::Transport(m),
+            | HostError::Emit(m)
+            | HostError::Activity(m) => GithubError::Transport(m),
         }
     }
 }
@@ -234,10 +235,21 @@ impl<'h, H: Host> GithubClient<'h, H> {
         url: String,
         body: Option<&Value>,
     ) -> Result<FetchResponse, GithubError> {
+        self.send_accepting(method, url, body, "application/vnd.github+json")
+    }
+
+    /// [`send`](Self::send) asking for another media type (e.g. a raw diff).
+    fn send_accepting(
+        &self,
+        method: &str,
+        url: String,
+        body: Option<&Value>,
+        accept: &str,
+    ) -> Result<FetchResponse, GithubError> {
         let mut req = FetchRequest::new(method, url);
         let h = &mut req.headers;
         h.insert("Authorization".into(), format!("Bearer {}", self.token));
-        h.insert("Accept".into(), "application/vnd.github+json".into());
+        h.insert("Accept".into(), accept.into());
         h.insert("X-GitHub-Api-Version".into(), API_VERSION.into());
         h.insert("User-Agent".into(), USER_AGENT.into());
         if let Some(b) = body {
@@ -436,3 +448,5 @@ impl<'h, H: Host> GithubClient<'h, H> {
 
 #[cfg(test)]
 mod tests;
+
+mod pulls;

@@ -46,6 +46,9 @@ pub struct Repo {
     pub html_url: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// GitHub's own HTTPS clone URL (differs from `html_url + ".git"` on some servers).
+    #[serde(default)]
+    pub clone_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,4 +120,63 @@ impl PullRequest {
 pub struct CreatedRef {
     pub ref_name: String,
     pub sha: String,
+}
+
+/// A single pull request as `GET /repos/{o}/{r}/pulls/{n}` (and create) returns it: the fields
+/// of [`PullRequest`] plus what only the single-PR endpoints carry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PullDetails {
+    #[serde(flatten)]
+    pub pr: PullRequest,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub draft: bool,
+    /// `None` while GitHub is still computing it.
+    #[serde(default)]
+    pub mergeable: Option<bool>,
+    #[serde(default)]
+    pub mergeable_state: Option<String>,
+    #[serde(default)]
+    pub additions: i64,
+    #[serde(default)]
+    pub deletions: i64,
+    #[serde(default)]
+    pub changed_files: i64,
+}
+
+/// One check run of `GET /repos/{o}/{r}/commits/{sha}/check-runs`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CheckRun {
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
+/// One entry of `GET /repos/{o}/{r}/commits/{sha}/status` → `statuses`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CommitStatus {
+    pub context: String,
+    pub state: String,
+    #[serde(default)]
+    pub target_url: Option<String>,
+}
+
+/// A created issue comment or submitted review: what the API answers with.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Posted {
+    pub id: i64,
+    #[serde(default)]
+    pub html_url: String,
+    #[serde(default)]
+    pub user: Option<Account>,
+    /// Comments: creation time.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Reviews: `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`.
+    #[serde(default)]
+    pub state: Option<String>,
 }

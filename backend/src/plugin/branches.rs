@@ -73,7 +73,7 @@ pub(super) fn list<H: Host>(
     Ok(out)
 }
 
-fn check_branch_name(field: &str, name: &str) -> Result<(), ApiError> {
+pub(super) fn check_branch_name(field: &str, name: &str) -> Result<(), ApiError> {
     match validate::branch_name_problem(name) {
         None => Ok(()),
         Some(problem) => Err(ApiError::new(

@@ -5,8 +5,10 @@
 //! round trips as it can, because each DB call is its own transaction on the host.
 
 mod branches;
+mod capability;
 mod events;
 mod integration;
+mod pr_workflow;
 mod pull_requests;
 mod repositories;
 mod support;
@@ -156,6 +158,95 @@ impl<H: Host> Api for Plugin<'_, H> {
         body: CreateBranchRequest,
     ) -> Result<CreateBranchResponse, ApiError> {
         branches::create(self, project_id, task_id, body).map(CreateBranchResponse::Created)
+    }
+
+    fn list_repositories(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+    ) -> Result<ListRepositoriesResponse, ApiError> {
+        capability::list(self, project_id).map(ListRepositoriesResponse::Ok)
+    }
+
+    fn get_clone_info(
+        &self,
+        req: &Request,
+        project_id: Uuid,
+        repo_id: Uuid,
+        query: GetCloneInfoQuery,
+    ) -> Result<GetCloneInfoResponse, ApiError> {
+        capability::clone_info(self, req, project_id, repo_id, query.task_id)
+            .map(GetCloneInfoResponse::Ok)
+    }
+
+    fn create_pull_request(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        task_id: Uuid,
+        repo_id: Uuid,
+        body: CreatePullRequestRequest,
+    ) -> Result<CreatePullRequestResponse, ApiError> {
+        pr_workflow::create(self, project_id, task_id, repo_id, body).map(|c| match c {
+            pr_workflow::Creation::Created(v) => CreatePullRequestResponse::Created(v),
+            pr_workflow::Creation::Existing(v) => CreatePullRequestResponse::Ok(v),
+        })
+    }
+
+    fn get_pull_request_details(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        task_id: Uuid,
+        pr_id: Uuid,
+    ) -> Result<GetPullRequestDetailsResponse, ApiError> {
+        pr_workflow::details(self, project_id, task_id, pr_id)
+            .map(GetPullRequestDetailsResponse::Ok)
+    }
+
+    fn get_pull_request_ci_status(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        task_id: Uuid,
+        pr_id: Uuid,
+    ) -> Result<GetPullRequestCiStatusResponse, ApiError> {
+        pr_workflow::ci_status(self, project_id, task_id, pr_id)
+            .map(GetPullRequestCiStatusResponse::Ok)
+    }
+
+    fn comment_on_pull_request(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        task_id: Uuid,
+        pr_id: Uuid,
+        body: PullRequestCommentRequest,
+    ) -> Result<CommentOnPullRequestResponse, ApiError> {
+        pr_workflow::comment(self, project_id, task_id, pr_id, body)
+            .map(CommentOnPullRequestResponse::Created)
+    }
+
+    fn review_pull_request(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        task_id: Uuid,
+        pr_id: Uuid,
+        body: PullRequestReviewRequest,
+    ) -> Result<ReviewPullRequestResponse, ApiError> {
+        pr_workflow::review(self, project_id, task_id, pr_id, body)
+            .map(ReviewPullRequestResponse::Created)
+    }
+
+    fn link_branch(
+        &self,
+        _req: &Request,
+        project_id: Uuid,
+        task_id: Uuid,
+        body: LinkBranchRequest,
+    ) -> Result<LinkBranchResponse, ApiError> {
+        pr_workflow::link_branch(self, project_id, task_id, body).map(LinkBranchResponse::Created)
     }
 
     fn receive_webhook(

@@ -205,23 +205,7 @@ pub(super) fn link<H: Host>(
             ),
             other => p.github_error("read the pull request", other),
         })?;
-    let sql = format!(
-        "{UPSERT_PR} RETURNING {}",
-        PR_COLUMNS.replace(
-            "r.full_name AS repo_full_name",
-            "$13::text AS repo_full_name"
-        )
-    );
-    let mut params = upsert_params(project_id, repo_id, &pr);
-    params.push(Value::String(full_name.clone()));
-    let row: Option<PrRow> = p.row("cache the pull request", &sql, &params)?;
-    let cached = match row {
-        Some(row) => dto(p, row)?,
-        // The cache already holds a newer state of this PR (a webhook won the race).
-        None => cached_pr(p, repo_id, number)?,
-    };
-    let cached = cached
-        .ok_or_else(|| p.internal("cache the pull request", "no cached row after the upsert"))?;
+    let cached = cache(p, project_id, repo_id, &full_name, &pr)?;
     let linked = p.query(
         "link the pull request",
         "INSERT INTO github_task_pr_links (task_id, pull_request_id) VALUES ($1, $2) \
@@ -239,6 +223,32 @@ pub(super) fn link<H: Host>(
         pr_event(project_id, task_id, &cached, json!({ "source": "manual" })),
     );
     Ok(cached)
+}
+
+/// Inserts or refreshes the cached copy of `pr` and returns it as the API shows it.
+pub(super) fn cache<H: Host>(
+    p: &Plugin<'_, H>,
+    project_id: Uuid,
+    repo_id: Uuid,
+    full_name: &str,
+    pr: &GithubPull,
+) -> Result<PullRequest, ApiError> {
+    let sql = format!(
+        "{UPSERT_PR} RETURNING {}",
+        PR_COLUMNS.replace(
+            "r.full_name AS repo_full_name",
+            "$13::text AS repo_full_name"
+        )
+    );
+    let mut params = upsert_params(project_id, repo_id, pr);
+    params.push(Value::String(full_name.to_string()));
+    let row: Option<PrRow> = p.row("cache the pull request", &sql, &params)?;
+    let cached = match row {
+        Some(row) => dto(p, row)?,
+        // The cache already holds a newer state of this PR (a webhook won the race).
+        None => cached_pr(p, repo_id, pr.number as i32)?,
+    };
+    cached.ok_or_else(|| p.internal("cache the pull request", "no cached row after the upsert"))
 }
 
 fn cached_pr<H: Host>(

@@ -38,7 +38,12 @@ row_type!(UnlinkTarget {
 
 pub(super) fn dto(r: GithubRepositoriesRow) -> LinkedRepository {
     LinkedRepository {
-        clone_url: format!("{}.git", repo_html_url(&r.full_name)),
+        // Links made before clone URLs were stored keep the rebuilt form on this management
+        // route; the repository capability completes them from GitHub instead.
+        clone_url: r
+            .clone_url
+            .clone()
+            .unwrap_or_else(|| format!("{}.git", repo_html_url(&r.full_name))),
         html_url: repo_html_url(&r.full_name),
         id: r.id,
         project_id: r.project_id,
@@ -170,8 +175,9 @@ pub(super) fn link<H: Host>(
             // The same GitHub repository under another name (renamed or transferred since it
             // was linked) counts as already linked too: one row and one webhook per repository.
             "INSERT INTO github_repositories (project_id, integration_id, owner, repo_name, full_name, webhook_id, \
-             webhook_secret_enc, default_branch, github_repo_id) \
-             SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::bigint, $7::text, $8::text, $9::bigint \
+             webhook_secret_enc, default_branch, github_repo_id, clone_url, private) \
+             SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::bigint, $7::text, $8::text, $9::bigint, \
+             $10::text, $11::boolean \
              WHERE NOT EXISTS (SELECT 1 FROM github_repositories r \
                WHERE r.project_id = $1::uuid AND r.github_repo_id = $9::bigint) \
              ON CONFLICT (project_id, full_name) DO NOTHING RETURNING id, created_at, updated_at",
@@ -185,6 +191,13 @@ pub(super) fn link<H: Host>(
                 Value::String(secret_enc),
                 Value::String(repo.default_branch.clone()),
                 Value::from(repo.id),
+                // GitHub's own clone URL; never rebuilt from the name (Enterprise Server differs).
+                if repo.clone_url.is_empty() {
+                    Value::Null
+                } else {
+                    Value::String(repo.clone_url.clone())
+                },
+                Value::Bool(repo.private),
             ],
         )
         .map_err(cleanup)?;
@@ -194,7 +207,11 @@ pub(super) fn link<H: Host>(
     Ok(LinkedRepository {
         id: inserted.id,
         project_id,
-        clone_url: format!("{}.git", repo_html_url(&repo.full_name)),
+        clone_url: if repo.clone_url.is_empty() {
+            format!("{}.git", repo_html_url(&repo.full_name))
+        } else {
+            repo.clone_url.clone()
+        },
         html_url: repo_html_url(&repo.full_name),
         owner: repo.owner.login,
         repo_name: repo.name,

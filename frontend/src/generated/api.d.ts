@@ -127,6 +127,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/projects/{projectId}/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Linked repositories for Paca's repository capability
+         * @description The project's linked repositories in the shape Paca's agent tools read (an empty list when no GitHub token is connected). `clone_url` is GitHub's own, stored when the repository was linked; a link made before the plugin stored it is completed from GitHub on first use (one `GET /repos/{owner}/{repo}` per such link).
+         */
+        get: operations["listRepositories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{projectId}/repositories/{repoId}/clone-info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca id of a linked repository. */
+                repoId: components["parameters"]["repoId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Clone URL and token of a linked repository
+         * @description Hands the project's GitHub token to the caller so it can clone and push (`https://x-access-token:<token>@…`). Requires `github:use`. The token is a personal access token: `expires_at` is null because the plugin does not know when it expires. Every hand-out is recorded: as task activity `github.clone_token_issued` when `task_id` names a task of the project, and always as a host log line without the token.
+         */
+        get: operations["getCloneInfo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{projectId}/tasks/{taskId}/github/pull-requests": {
         parameters: {
             query?: never;
@@ -167,7 +215,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Pull request details and diff
+         * @description Reads the pull request from GitHub (refreshing the cache) and its diff. The diff is cut at a line boundary to at most 256 KiB so the answer fits the host's 1 MiB envelope; `diff_truncated` says when it was cut and `diff_size` is the full size in bytes.
+         */
+        get: operations["getPullRequestDetails"];
         put?: never;
         post?: never;
         /**
@@ -175,6 +227,114 @@ export interface paths {
          * @description Removes the link; the pull request stays linked to any other task.
          */
         delete: operations["unlinkPullRequest"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/ci-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca task UUID. */
+                taskId: components["parameters"]["taskId"];
+                /** @description The Paca id of a cached pull request. */
+                prId: components["parameters"]["prId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * CI status of a pull request's head commit
+         * @description Reads the pull request's head sha, then its check runs and its combined commit status (first 100 of each), and folds them into one state: failure if any check failed, else pending if any is still running, else success; unknown when there are no checks.
+         */
+        get: operations["getPullRequestCiStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca task UUID. */
+                taskId: components["parameters"]["taskId"];
+                /** @description The Paca id of a cached pull request. */
+                prId: components["parameters"]["prId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Comment on a pull request
+         * @description Adds a conversation comment to the pull request on GitHub (as the token's user). Not idempotent: each call adds a comment.
+         */
+        post: operations["commentOnPullRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca task UUID. */
+                taskId: components["parameters"]["taskId"];
+                /** @description The Paca id of a cached pull request. */
+                prId: components["parameters"]["prId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review a pull request
+         * @description Submits a review (APPROVE, REQUEST_CHANGES or COMMENT) on GitHub as the token's user. REQUEST_CHANGES and COMMENT need a body. GitHub refuses approving or requesting changes on one's own pull request.
+         */
+        post: operations["reviewPullRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{projectId}/tasks/{taskId}/github/repositories/{repoId}/pull-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca task UUID. */
+                taskId: components["parameters"]["taskId"];
+                /** @description The Paca id of a linked repository. */
+                repoId: components["parameters"]["repoId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a pull request on GitHub and link it to the task
+         * @description Opens a pull request from `head_branch` into `base_branch` (default: the repository's default branch) and links it to the task, in one call. Idempotent: when GitHub answers that an open pull request for these branches already exists, that one is linked instead (`created: false`). The existing `POST …/tasks/{taskId}/github/pull-requests` still links a pull request by number.
+         */
+        post: operations["createPullRequest"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -200,6 +360,31 @@ export interface paths {
          * @description Creates `branch_name` from `source_branch` (default: the repository's default branch) and links it to the task. Pull requests opened from it are then linked automatically.
          */
         post: operations["createBranch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{projectId}/tasks/{taskId}/github/branches/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca task UUID. */
+                taskId: components["parameters"]["taskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link an existing GitHub branch to the task
+         * @description Checks that the branch exists on GitHub, then links it to the task (pull requests opened from it are then linked automatically).
+         */
+        post: operations["linkBranch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -237,7 +422,7 @@ export interface components {
          * @description Stable machine-readable error code. Each code always comes with the same HTTP status.
          * @enum {string}
          */
-        ErrorCode: "BAD_REQUEST" | "INVALID_REPOSITORY_NAME" | "INVALID_BRANCH_NAME" | "WEBHOOK_SIGNATURE_INVALID" | "FORBIDDEN" | "GITHUB_TOKEN_INSUFFICIENT_PERMISSIONS" | "ROUTE_NOT_FOUND" | "TASK_NOT_FOUND" | "GITHUB_INTEGRATION_NOT_FOUND" | "GITHUB_REPOSITORY_NOT_FOUND" | "GITHUB_PR_NOT_FOUND" | "GITHUB_PR_LINK_NOT_FOUND" | "GITHUB_BRANCH_NOT_FOUND" | "WEBHOOK_REPOSITORY_NOT_FOUND" | "GITHUB_REPO_ALREADY_LINKED" | "GITHUB_PR_ALREADY_LINKED" | "GITHUB_BRANCH_ALREADY_EXISTS" | "GITHUB_BRANCH_ALREADY_LINKED" | "GITHUB_INVALID_TOKEN" | "GITHUB_REPO_NOT_ACCESSIBLE" | "GITHUB_WEBHOOK_URL_REQUIRED" | "GITHUB_WEBHOOK_URL_NOT_PUBLIC" | "GITHUB_RATE_LIMITED" | "INTERNAL_ERROR" | "ENCRYPTION_NOT_CONFIGURED" | "GITHUB_WEBHOOK_CREATION_FAILED" | "GITHUB_UNAVAILABLE";
+        ErrorCode: "BAD_REQUEST" | "INVALID_REPOSITORY_NAME" | "INVALID_BRANCH_NAME" | "WEBHOOK_SIGNATURE_INVALID" | "FORBIDDEN" | "GITHUB_TOKEN_INSUFFICIENT_PERMISSIONS" | "ROUTE_NOT_FOUND" | "TASK_NOT_FOUND" | "GITHUB_INTEGRATION_NOT_FOUND" | "GITHUB_REPOSITORY_NOT_FOUND" | "GITHUB_PR_NOT_FOUND" | "GITHUB_PR_LINK_NOT_FOUND" | "GITHUB_BRANCH_NOT_FOUND" | "WEBHOOK_REPOSITORY_NOT_FOUND" | "GITHUB_REPO_ALREADY_LINKED" | "GITHUB_PR_ALREADY_LINKED" | "GITHUB_BRANCH_ALREADY_EXISTS" | "GITHUB_BRANCH_ALREADY_LINKED" | "GITHUB_INVALID_TOKEN" | "GITHUB_REPO_NOT_ACCESSIBLE" | "GITHUB_WEBHOOK_URL_REQUIRED" | "GITHUB_WEBHOOK_URL_NOT_PUBLIC" | "GITHUB_PR_VALIDATION_FAILED" | "GITHUB_RATE_LIMITED" | "INTERNAL_ERROR" | "ENCRYPTION_NOT_CONFIGURED" | "GITHUB_WEBHOOK_CREATION_FAILED" | "GITHUB_UNAVAILABLE";
         ErrorEnvelope: {
             /** @enum {boolean} */
             success: false;
@@ -379,6 +564,147 @@ export interface components {
             html_url: string;
             /** Format: date-time */
             created_at: string;
+        };
+        CapabilityRepository: {
+            /**
+             * Format: uuid
+             * @description Paca id of the linked repository (repoId).
+             */
+            id: string;
+            full_name: string;
+            owner: string;
+            repo_name: string;
+            /** @description GitHub's own HTTPS clone URL, as GitHub reported it. */
+            clone_url: string;
+            default_branch: string;
+            private: boolean;
+        };
+        CloneInfo: {
+            /** Format: uuid */
+            id: string;
+            full_name: string;
+            clone_url: string;
+            /** @description The project's GitHub token; use it as the password of user x-access-token. */
+            token: string;
+            /**
+             * Format: date-time
+             * @description Null for a personal access token (expiry unknown to the plugin).
+             */
+            expires_at: string | null;
+        };
+        CreatePullRequestRequest: {
+            /** @description Pull request title; include the task key, e.g. "PROJ-42 Add login". */
+            title: string;
+            /** @description The branch with the changes (already pushed). */
+            head_branch: string;
+            /** @description The branch to merge into; default is the repository's default branch. */
+            base_branch?: string;
+            /** @description Pull request description (Markdown). */
+            body?: string;
+        };
+        PullRequestCreation: {
+            pull_request: components["schemas"]["PullRequest"];
+            /** @description Whether this call opened the pull request on GitHub (false when it already existed). */
+            created: boolean;
+            /** @description Whether this call linked it to the task (false when it was linked already). */
+            linked: boolean;
+        };
+        PullRequestDetails: {
+            /**
+             * Format: uuid
+             * @description Paca id of the cached pull request.
+             */
+            id: string;
+            /** Format: uuid */
+            repo_id: string;
+            repo_full_name: string;
+            /** Format: int32 */
+            pr_number: number;
+            title: string;
+            body: string;
+            state: components["schemas"]["PullRequestState"];
+            draft: boolean;
+            /** @description Null while GitHub is still computing it. */
+            mergeable: boolean | null;
+            /** @description GitHub's mergeable_state (clean, dirty, blocked, behind, unstable, unknown, …). */
+            mergeable_state: string;
+            author: string;
+            head_branch: string;
+            head_sha: string;
+            base_branch: string;
+            /** Format: int64 */
+            additions: number;
+            /** Format: int64 */
+            deletions: number;
+            /** Format: int64 */
+            changed_files: number;
+            html_url: string;
+            /** @description The unified diff, cut at a line boundary when larger than 256 KiB. */
+            diff: string;
+            diff_truncated: boolean;
+            /**
+             * Format: int64
+             * @description Size of the full diff in bytes.
+             */
+            diff_size: number;
+        };
+        /** @enum {string} */
+        CiState: "success" | "failure" | "pending" | "unknown";
+        CiCheck: {
+            name: string;
+            /** @description check_run (GitHub Actions and apps) or status (a legacy commit status). */
+            kind: string;
+            /** @description queued, in_progress or completed (commit statuses: completed, or pending while pending). */
+            status: string;
+            /** @description success, failure, neutral, cancelled, skipped, timed_out, action_required, error; null while running. */
+            conclusion: string | null;
+            url: string | null;
+        };
+        CiStatus: {
+            state: components["schemas"]["CiState"];
+            head_sha: string;
+            checks: components["schemas"]["CiCheck"][];
+        };
+        PullRequestCommentRequest: {
+            /** @description The comment (Markdown). */
+            body: string;
+        };
+        PullRequestComment: {
+            /**
+             * Format: int64
+             * @description GitHub's comment id.
+             */
+            id: number;
+            html_url: string;
+            author: string;
+            created_at: string;
+        };
+        /** @enum {string} */
+        ReviewEvent: "APPROVE" | "REQUEST_CHANGES" | "COMMENT";
+        PullRequestReviewRequest: {
+            event: components["schemas"]["ReviewEvent"];
+            /** @description Review text (Markdown); required for REQUEST_CHANGES and COMMENT. */
+            body?: string;
+        };
+        PullRequestReview: {
+            /**
+             * Format: int64
+             * @description GitHub's review id.
+             */
+            id: number;
+            /** @description GitHub's review state: APPROVED, CHANGES_REQUESTED or COMMENTED. */
+            state: string;
+            html_url: string;
+            author: string;
+        };
+        LinkBranchRequest: {
+            /**
+             * Format: uuid
+             * @description Paca id of a linked repository.
+             */
+            repo_id: string;
+            /** @description An existing branch on GitHub. */
+            branch_name: string;
         };
         /** @enum {string} */
         WebhookOutcomeKind: "processed" | "ignored" | "duplicate";
@@ -799,6 +1125,118 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    listRepositories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Linked repositories, oldest link first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CapabilityRepository"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Not allowed (github:use is required), or the token cannot read a repository. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A repository linked before clone URLs were stored is no longer accessible, or the stored token is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalOrEncryption"];
+            502: components["responses"]["GithubUnavailable"];
+        };
+    };
+    getCloneInfo: {
+        parameters: {
+            query?: {
+                /** @description The Paca task the clone is for; the hand-out is recorded in its activity. */
+                task_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca id of a linked repository. */
+                repoId: components["parameters"]["repoId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The clone URL and the token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CloneInfo"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Not allowed (github:use is required), or the token cannot read the repository. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Integration, repository or task not found in this project. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A repository linked before clone URLs were stored is no longer accessible, or the stored token is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalOrEncryption"];
+            502: components["responses"]["GithubUnavailable"];
+        };
+    };
     listTaskPullRequests: {
         parameters: {
             query?: never;
@@ -897,6 +1335,60 @@ export interface operations {
             502: components["responses"]["GithubUnavailable"];
         };
     };
+    getPullRequestDetails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca task UUID. */
+                taskId: components["parameters"]["taskId"];
+                /** @description The Paca id of a cached pull request. */
+                prId: components["parameters"]["prId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pull request as GitHub describes it now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["PullRequestDetails"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Not allowed, or the token cannot read the pull request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Task, link, integration or pull request not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["StoredTokenInvalid"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalOrEncryption"];
+            502: components["responses"]["GithubUnavailable"];
+        };
+    };
     unlinkPullRequest: {
         parameters: {
             query?: never;
@@ -932,6 +1424,279 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+        };
+    };
+    getPullRequestCiStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca task UUID. */
+                taskId: components["parameters"]["taskId"];
+                /** @description The Paca id of a cached pull request. */
+                prId: components["parameters"]["prId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The combined CI state and the individual checks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CiStatus"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Not allowed, or the token lacks the permission on GitHub. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Task, link, integration or pull request not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["StoredTokenInvalid"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalOrEncryption"];
+            502: components["responses"]["GithubUnavailable"];
+        };
+    };
+    commentOnPullRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca task UUID. */
+                taskId: components["parameters"]["taskId"];
+                /** @description The Paca id of a cached pull request. */
+                prId: components["parameters"]["prId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PullRequestCommentRequest"];
+            };
+        };
+        responses: {
+            /** @description The comment exists on GitHub. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["PullRequestComment"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Not allowed, or the token lacks the permission on GitHub. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Task, link, integration or pull request not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description GitHub refused the request (for example a review of one's own pull request), or the stored token is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalOrEncryption"];
+            502: components["responses"]["GithubUnavailable"];
+        };
+    };
+    reviewPullRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca task UUID. */
+                taskId: components["parameters"]["taskId"];
+                /** @description The Paca id of a cached pull request. */
+                prId: components["parameters"]["prId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PullRequestReviewRequest"];
+            };
+        };
+        responses: {
+            /** @description The review is submitted on GitHub. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["PullRequestReview"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Not allowed, or the token lacks the permission on GitHub. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Task, link, integration or pull request not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description GitHub refused the request (for example a review of one's own pull request), or the stored token is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalOrEncryption"];
+            502: components["responses"]["GithubUnavailable"];
+        };
+    };
+    createPullRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca task UUID. */
+                taskId: components["parameters"]["taskId"];
+                /** @description The Paca id of a linked repository. */
+                repoId: components["parameters"]["repoId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePullRequestRequest"];
+            };
+        };
+        responses: {
+            /** @description An open pull request for these branches already existed; it is linked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["PullRequestCreation"];
+                    };
+                };
+            };
+            /** @description The pull request was opened on GitHub and is linked. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["PullRequestCreation"];
+                    };
+                };
+            };
+            /** @description The body or a branch name is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed, or the token cannot open pull requests. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Task, integration or repository not found in this project. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description GitHub refused the pull request (no commits between the branches, unknown branch, …), or the stored token is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalOrEncryption"];
+            502: components["responses"]["GithubUnavailable"];
         };
     };
     listTaskBranches: {
@@ -1026,6 +1791,79 @@ export interface operations {
                 };
             };
             /** @description The branch already exists on GitHub, or is already linked to this task. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: components["responses"]["StoredTokenInvalid"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalOrEncryption"];
+            502: components["responses"]["GithubUnavailable"];
+        };
+    };
+    linkBranch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The Paca project UUID. */
+                projectId: components["parameters"]["projectId"];
+                /** @description The Paca task UUID. */
+                taskId: components["parameters"]["taskId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkBranchRequest"];
+            };
+        };
+        responses: {
+            /** @description The branch is linked. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["Branch"];
+                    };
+                };
+            };
+            /** @description The body or the branch name is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed, or the token cannot read the repository. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Task, integration, repository or branch not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The branch is already linked to this task. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -14,10 +14,10 @@ pub const CTX_COLUMNS: &[&str] = &[
     "access_token_enc",
 ];
 const LIST_SQL: &str = "LEFT JOIN github_task_pr_links l";
-const UPSERT_SQL: &str = "INSERT INTO github_pull_requests";
-const LINK_SQL: &str = "INSERT INTO github_task_pr_links";
+pub const UPSERT_SQL: &str = "INSERT INTO github_pull_requests";
+pub const LINK_SQL: &str = "INSERT INTO github_task_pr_links";
 const UNLINK_SQL: &str = "DELETE FROM github_task_pr_links l USING tasks t";
-const PR_COLUMNS: &[&str] = &[
+pub const PR_COLUMNS: &[&str] = &[
     "id",
     "project_id",
     "repo_id",
@@ -46,7 +46,7 @@ pub fn ctx_row() -> Vec<Value> {
     ]
 }
 
-fn pr_row(id: Uuid, number: i64, state: &str) -> Vec<Value> {
+pub fn pr_row(id: Uuid, number: i64, state: &str) -> Vec<Value> {
     vec![
         uuid(id),
         uuid(PROJECT),

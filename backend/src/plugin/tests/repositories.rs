@@ -66,7 +66,23 @@ fn link_repository_refuses_a_repository_linked_under_its_former_name() {
 
 /// …and the entropy for the secret + nonce and a created hook 77.
 fn hook_created() -> FakeHost {
-    let h = link_ready();
+    hook_created_with(Value::Null)
+}
+
+/// Like [`hook_created`], GitHub reporting `clone_url` for the repository.
+fn hook_created_with(clone_url: Value) -> FakeHost {
+    let h = host();
+    h.on_query(
+        CTX_SQL,
+        CTX_COLUMNS,
+        vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(false)]],
+    );
+    let mut repo = github_repo();
+    if !clone_url.is_null() {
+        repo["clone_url"] = clone_url;
+    }
+    h.on_fetch("GET", &repo_url(), gh_json(200, repo));
+    h.on_query(EXISTING_SQL, &["?column?"], vec![]);
     entropy(&h, 4);
     h.on_fetch(
         "POST",
@@ -104,6 +120,8 @@ fn repo_row(id: Uuid, webhook_id: i64) -> Vec<Value> {
         json!(T1),
         json!(T2),
         json!("9001"),
+        Value::Null,
+        Value::Null,
     ]
 }
 
@@ -120,7 +138,23 @@ const REPO_COLUMNS: &[&str] = &[
     "created_at",
     "updated_at",
     "github_repo_id",
+    "clone_url",
+    "private",
 ];
+
+#[test]
+fn list_linked_repositories_shows_the_stored_clone_url() {
+    let h = host();
+    let mut row = repo_row(REPO, 77);
+    row[12] = json!("https://ghe.example.com/acme/widgets.git");
+    row[13] = json!(false);
+    h.on_query("FROM \"github_repositories\"", REPO_COLUMNS, vec![row]);
+    let data = expect_ok(&h, sample(ListLinkedRepositories), 200);
+    assert_eq!(
+        data[0]["clone_url"],
+        json!("https://ghe.example.com/acme/widgets.git")
+    );
+}
 
 #[test]
 fn list_linked_repositories_is_one_scoped_query() {
@@ -154,7 +188,7 @@ fn list_linked_repositories_is_one_scoped_query() {
 
 #[test]
 fn link_repository_creates_hook_and_stores_encrypted_secret() {
-    let h = hook_created();
+    let h = hook_created_with(json!("https://ghe.example.com/acme/widgets.git"));
     h.on_query(
         INSERT_SQL,
         &["id", "created_at", "updated_at"],
@@ -170,7 +204,7 @@ fn link_repository_creates_hook_and_stores_encrypted_secret() {
         json!({
             "id": REPO, "project_id": PROJECT, "owner": "acme", "repo_name": "widgets",
             "full_name": "acme/widgets", "default_branch": "main",
-            "clone_url": "https://github.com/acme/widgets.git",
+            "clone_url": "https://ghe.example.com/acme/widgets.git",
             "html_url": "https://github.com/acme/widgets", "webhook_active": true,
             "created_at": T1, "updated_at": T1
         })
@@ -202,6 +236,16 @@ fn link_repository_creates_hook_and_stores_encrypted_secret() {
     assert_eq!(insert.params[1], uuid(INTEGRATION));
     assert_eq!(insert.params[5], json!(77));
     assert_eq!(insert.params[8], json!(9001));
+    // GitHub's own clone URL and visibility are stored, for the repository capability.
+    assert_eq!(
+        insert.params[9],
+        json!("https://ghe.example.com/acme/widgets.git")
+    );
+    assert_eq!(insert.params[10], json!(true));
+    assert_eq!(
+        data["clone_url"],
+        json!("https://ghe.example.com/acme/widgets.git")
+    );
     let stored = insert.params[6].as_str().unwrap();
     assert_eq!(key().decrypt_string(stored).unwrap(), secret);
     // Budget: context, re-check by GitHub id, entropy, insert; GitHub: read repo, create hook.

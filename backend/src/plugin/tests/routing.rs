@@ -94,6 +94,13 @@ pub(super) fn missing_or_malformed_encryption_key_before_any_side_effect() {
         Operation::LinkRepository,
         Operation::LinkPullRequest,
         Operation::CreateBranch,
+        Operation::GetCloneInfo,
+        Operation::CreatePullRequest,
+        Operation::GetPullRequestDetails,
+        Operation::GetPullRequestCiStatus,
+        Operation::CommentOnPullRequest,
+        Operation::ReviewPullRequest,
+        Operation::LinkBranch,
     ];
     for op in ops {
         for key in [None, Some("not-hex"), Some(&KEY_HEX[..62])] {
