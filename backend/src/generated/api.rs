@@ -1007,7 +1007,6 @@ impl Operation {
                     ErrorCode::GithubRepositoryNotFound,
                     ErrorCode::GithubBranchNotFound,
                     ErrorCode::GithubBranchAlreadyExists,
-                    ErrorCode::GithubBranchAlreadyLinked,
                     ErrorCode::GithubInvalidToken,
                     ErrorCode::GithubRateLimited,
                     ErrorCode::InternalError,
