@@ -46,6 +46,9 @@ pub struct Repo {
     pub html_url: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// When GitHub last changed the repository object (a rename or transfer changes it).
+    #[serde(default)]
+    pub updated_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

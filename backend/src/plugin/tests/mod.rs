@@ -20,6 +20,7 @@ mod coverage;
 mod events;
 mod integration;
 mod pull_requests;
+mod replicas;
 mod repositories;
 mod routing;
 mod webhook;
