@@ -12,7 +12,13 @@ fn result(v: serde_json::Value) -> QueryResult {
     serde_json::from_value(v).unwrap()
 }
 
-const DELIVERY_COLUMNS: [&str; 4] = ["delivery_id", "repo_id", "event", "received_at"];
+const DELIVERY_COLUMNS: [&str; 5] = [
+    "delivery_id",
+    "repo_id",
+    "event",
+    "received_at",
+    "completed_at",
+];
 
 #[test]
 fn null_rows_decode_as_empty() {
@@ -27,8 +33,8 @@ fn null_rows_decode_as_empty() {
 #[test]
 fn rows_decode_uuids_typed_nulls_and_timestamps() {
     let r = result(json!({"columns": DELIVERY_COLUMNS, "rows": [
-        ["d1", null, "push", "2026-01-01T00:00:00Z"],
-        ["d2", "6f1c1a4e-4c53-4bd6-9b5d-9a0c1b2c3d4e", "ping", "2026-01-01T00:00:01.5+02:00"]
+        ["d1", null, "push", "2026-01-01T00:00:00Z", null],
+        ["d2", "6f1c1a4e-4c53-4bd6-9b5d-9a0c1b2c3d4e", "ping", "2026-01-01T00:00:01.5+02:00", "2026-01-01T00:00:02Z"]
     ]}));
     let rows: Vec<GithubWebhookDeliveriesRow> = r.decode().unwrap();
     assert_eq!(rows[0].repo_id, None);
@@ -45,7 +51,7 @@ fn rows_decode_uuids_typed_nulls_and_timestamps() {
         "d1"
     );
     // A typed NULL in a NOT NULL column is an error, not a default.
-    let r = result(json!({"columns": DELIVERY_COLUMNS, "rows": [["d1", null, null, "t"]]}));
+    let r = result(json!({"columns": DELIVERY_COLUMNS, "rows": [["d1", null, null, "t", null]]}));
     assert_eq!(
         r.decode::<GithubWebhookDeliveriesRow>().unwrap_err(),
         DecodeError::UnexpectedNull {
@@ -178,7 +184,7 @@ fn idens_and_built_queries() {
         sea_query::Iden::to_string(&GithubTaskPrLinks::PullRequestId),
         "pull_request_id"
     );
-    assert_eq!(GithubRepositories::COLUMNS.len(), 14);
+    assert_eq!(GithubRepositories::COLUMNS.len(), 15);
     let (sql, values) = Query::select()
         .columns(GithubPullRequests::COLUMNS.iter().copied())
         .from(GithubPullRequests::Table)

@@ -74,12 +74,27 @@ impl QueryResult {
 }
 
 /// Outbound HTTP request, serialized as the host's fetch JSON. `body` is a plain string.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// `Debug` redacts the `Authorization` header (the token) and prints only the body's length.
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct FetchRequest {
     pub method: String,
     pub url: String,
     pub headers: BTreeMap<String, String>,
     pub body: String,
+}
+
+impl fmt::Debug for FetchRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FetchRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field(
+                "headers",
+                &crate::abi::envelope::RedactedHeaders(&self.headers),
+            )
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl FetchRequest {

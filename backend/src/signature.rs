@@ -44,8 +44,8 @@ fn mac(secret: &str, body: &[u8]) -> HmacSha256 {
     m
 }
 
-/// Verifies `header` (the value of `X-Hub-Signature-256`, if any) for `body`.
-pub fn verify(secret: &str, body: &[u8], header: Option<&str>) -> Result<(), SignatureError> {
+/// The 32 signature bytes of a well-formed header.
+fn parse(header: Option<&str>) -> Result<[u8; 32], SignatureError> {
     let value = header.map(str::trim).unwrap_or_default();
     if value.is_empty() {
         return Err(SignatureError::Missing);
@@ -58,6 +58,17 @@ pub fn verify(secret: &str, body: &[u8], header: Option<&str>) -> Result<(), Sig
         return Err(SignatureError::Malformed);
     }
     hex::decode_to_slice(hex_part, &mut expected).map_err(|_| SignatureError::Malformed)?;
+    Ok(expected)
+}
+
+/// Whether `header` could be a signature at all (checked before any secret is looked up).
+pub fn well_formed(header: Option<&str>) -> Result<(), SignatureError> {
+    parse(header).map(|_| ())
+}
+
+/// Verifies `header` (the value of `X-Hub-Signature-256`, if any) for `body`.
+pub fn verify(secret: &str, body: &[u8], header: Option<&str>) -> Result<(), SignatureError> {
+    let expected = parse(header)?;
     mac(secret, body)
         .verify_slice(&expected)
         .map_err(|_| SignatureError::Mismatch)

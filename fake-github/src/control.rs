@@ -268,7 +268,65 @@ impl Control {
             repo.commits.insert(sha.clone());
             repo.branches.insert(b, sha);
         }
+        // A new repository under a former name ends that name's redirect, like on GitHub.
+        st.redirects.remove(&repo.full_name().to_ascii_lowercase());
         st.repos.insert(id, repo.clone());
+        Ok(repo)
+    }
+
+    /// Renames a repository like GitHub does: deliveries and API answers carry the new name,
+    /// and the old name answers with a redirect (301 for GET/HEAD, 307 otherwise).
+    pub fn rename_repo(&self, full_name: &str, new_name: &str) -> Result<Repo, Error> {
+        self.move_repo(full_name, None, new_name)
+    }
+
+    /// Transfers a repository to another owner (a user, created if needed, or an org); the old
+    /// name redirects like after a rename.
+    pub fn transfer_repo(&self, full_name: &str, new_owner: &str) -> Result<Repo, Error> {
+        if self.shared.lock().org(new_owner).is_none() {
+            self.add_user(new_owner);
+        }
+        let name = full_name.split_once('/').map_or("", |(_, n)| n).to_string();
+        self.move_repo(full_name, Some(new_owner), &name)
+    }
+
+    fn move_repo(
+        &self,
+        full_name: &str,
+        new_owner: Option<&str>,
+        new_name: &str,
+    ) -> Result<Repo, Error> {
+        let mut st = self.shared.lock();
+        let id = Self::repo_id(&st, full_name)?;
+        let owner = match new_owner {
+            Some(o) => st
+                .org(o)
+                .map(|x| x.login.clone())
+                .or_else(|| st.user(o).map(|u| u.login.clone()))
+                .ok_or_else(|| Error::new(404, &format!("no account {o}")))?,
+            None => st.repos[&id].owner.clone(),
+        };
+        if new_name.is_empty()
+            || st
+                .repo_id(&owner, new_name)
+                .is_some_and(|other| other != id)
+        {
+            return Err(Error::validation(
+                "Repository",
+                Some("name"),
+                "custom",
+                "name already exists on this account",
+            ));
+        }
+        let old = st.repos[&id].full_name().to_ascii_lowercase();
+        let now = st.tick();
+        let repo = st.repos.get_mut(&id).expect("repo");
+        repo.owner = owner;
+        repo.name = new_name.to_string();
+        repo.updated_at = now;
+        let repo = repo.clone();
+        st.redirects.remove(&repo.full_name().to_ascii_lowercase());
+        st.redirects.insert(old, id);
         Ok(repo)
     }
 

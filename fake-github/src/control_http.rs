@@ -42,6 +42,11 @@ pub(crate) fn router(shared: S) -> Router {
             delete(delete_branch),
         )
         .route("/_control/repos/{owner}/{repo}/push", post(push))
+        .route("/_control/repos/{owner}/{repo}/rename", post(rename_repo))
+        .route(
+            "/_control/repos/{owner}/{repo}/transfer",
+            post(transfer_repo),
+        )
         .route("/_control/repos/{owner}/{repo}/pulls", post(open_pr))
         .route(
             "/_control/repos/{owner}/{repo}/check-runs",
@@ -69,6 +74,34 @@ pub(crate) fn router(shared: S) -> Router {
         .route("/_control/settings", post(settings))
         .route("/_control/requests", get(requests))
         .with_state(shared)
+}
+
+#[derive(Deserialize)]
+struct RenameBody {
+    name: String,
+}
+
+async fn rename_repo(
+    AxState(s): AxState<S>,
+    Path((owner, repo)): Path<(String, String)>,
+    Json(b): Json<RenameBody>,
+) -> Result<Response, Error> {
+    Ok(ok(ctl(&s).rename_repo(&format!("{owner}/{repo}"), &b.name)?))
+}
+
+#[derive(Deserialize)]
+struct TransferBody {
+    new_owner: String,
+}
+
+async fn transfer_repo(
+    AxState(s): AxState<S>,
+    Path((owner, repo)): Path<(String, String)>,
+    Json(b): Json<TransferBody>,
+) -> Result<Response, Error> {
+    Ok(ok(
+        ctl(&s).transfer_repo(&format!("{owner}/{repo}"), &b.new_owner)?
+    ))
 }
 
 async fn state(AxState(s): AxState<S>) -> Response {

@@ -111,6 +111,7 @@ pub(crate) fn router(shared: S) -> Router {
         )
         .merge(pr_workflow::routes())
         .fallback(|| async { Error::not_found() })
+        .layer(middleware::from_fn_with_state(shared.clone(), redirects))
         .layer(middleware::from_fn_with_state(
             shared.clone(),
             faults_and_log,
@@ -194,6 +195,48 @@ async fn faults_and_log(AxState(shared): AxState<S>, req: Request, next: Next) -
         }
     };
     log(Some(resp.status().as_u16()));
+    resp
+}
+
+/// `/repos/{old owner}/{old name}/…` of a renamed or transferred repository: GitHub answers
+/// 301 (GET, HEAD) or 307 (other methods, so clients repeat the method and body) with the
+/// same path under the new name.
+async fn redirects(AxState(shared): AxState<S>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let mut parts = path.splitn(5, '/');
+    let (Some(""), Some("repos"), Some(owner), Some(name)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return next.run(req).await;
+    };
+    let rest = parts.next().map(|r| format!("/{r}")).unwrap_or_default();
+    let target = {
+        let st = shared.lock();
+        st.redirect(owner, name).map(|id| st.repos[&id].full_name())
+    };
+    let Some(target) = target else {
+        return next.run(req).await;
+    };
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let location = format!("{}/repos/{target}{rest}{query}", shared.base_url);
+    let status = if matches!(req.method().as_str(), "GET" | "HEAD") {
+        StatusCode::MOVED_PERMANENTLY
+    } else {
+        StatusCode::TEMPORARY_REDIRECT
+    };
+    let body = json!({
+        "message": "Moved Permanently",
+        "url": location,
+        "documentation_url": "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects",
+    });
+    let mut resp = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::try_from(location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
     resp
 }
 

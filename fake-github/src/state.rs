@@ -206,6 +206,10 @@ pub struct State {
     pub tokens: BTreeMap<String, Token>,
     pub orgs: BTreeMap<String, Org>,
     pub repos: BTreeMap<u64, Repo>,
+    /// Former `owner/name` (lower-cased) of renamed or transferred repositories → repo id.
+    /// Like GitHub, the old name answers with a redirect until a repository takes it again.
+    #[serde(default)]
+    pub redirects: BTreeMap<String, u64>,
     pub deliveries: Vec<Delivery>,
     pub requests: Vec<RequestRecord>,
     pub faults: Vec<FaultRule>,
@@ -235,6 +239,7 @@ impl Default for State {
             tokens: BTreeMap::new(),
             orgs: BTreeMap::new(),
             repos: BTreeMap::new(),
+            redirects: BTreeMap::new(),
             deliveries: Vec::new(),
             requests: Vec::new(),
             faults: Vec::new(),
@@ -330,6 +335,18 @@ impl State {
             .values()
             .find(|r| r.owner.eq_ignore_ascii_case(owner) && r.name.eq_ignore_ascii_case(name))
             .map(|r| r.id)
+    }
+
+    /// The repository a former name now redirects to (none while a repository has that name).
+    pub fn redirect(&self, owner: &str, name: &str) -> Option<u64> {
+        if self.repo_id(owner, name).is_some() {
+            return None;
+        }
+        let key = format!("{owner}/{name}").to_ascii_lowercase();
+        self.redirects
+            .get(&key)
+            .copied()
+            .filter(|id| self.repos.contains_key(id))
     }
 
     /// Case-insensitive lookup by `owner/name`.

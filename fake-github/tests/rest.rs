@@ -394,3 +394,79 @@ async fn requests_are_logged() {
     assert_eq!(log[0].status, Some(200));
     assert_eq!(log[1].query.as_deref(), Some("per_page=100&page=1"));
 }
+
+#[tokio::test]
+async fn renamed_and_transferred_repositories_redirect_like_github() {
+    let gh = world().await;
+    gh.rename_repo("alice/app", "app2").unwrap();
+    let no_follow = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // GET: 301 to the same path under the new name, query kept
+    let r = no_follow
+        .get(format!("{}/repos/alice/app/pulls/1?x=1", gh.base_url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 301);
+    assert_eq!(
+        r.headers()["location"],
+        format!("{}/repos/alice/app2/pulls/1?x=1", gh.base_url()).as_str()
+    );
+    // other methods: 307, so the method and body are repeated
+    let r = no_follow
+        .post(format!("{}/repos/alice/app/git/refs", gh.base_url()))
+        .bearer_auth(TOKEN)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 307);
+    // a following client lands on the repository under its new name
+    let repo: Value = get(&gh, "/repos/alice/app")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(repo["full_name"], "alice/app2");
+    // transfer: the owner changes, both former names redirect
+    gh.transfer_repo("alice/app2", "bob").unwrap();
+    for old in ["/repos/alice/app", "/repos/alice/app2"] {
+        let repo: Value = get(&gh, old).send().await.unwrap().json().await.unwrap();
+        assert_eq!(repo["full_name"], "bob/app2", "{old}");
+    }
+    // a new repository under a former name ends that redirect
+    gh.add_repo(RepoSeed::new("alice", "app")).unwrap();
+    let repo: Value = get(&gh, "/repos/alice/app")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(repo["full_name"], "alice/app");
+    // the control API does the same
+    let r = client()
+        .post(format!("{}/_control/repos/bob/app2/rename", gh.base_url()))
+        .json(&json!({"name": "app3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client()
+        .post(format!(
+            "{}/_control/repos/bob/app3/transfer",
+            gh.base_url()
+        ))
+        .json(&json!({"new_owner": "carol"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(gh.repo("carol/app3").is_some());
+}

@@ -10,8 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::base64;
 
-/// A proxied HTTP request, as the host describes it.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A proxied HTTP request, as the host describes it. `Debug` redacts credentials (the host
+/// forwards the user's cookies and bearer token) and prints only the body's length.
+#[derive(Clone, Default, PartialEq)]
 pub struct Request {
     /// Upper-cased.
     pub method: String,
@@ -27,6 +28,47 @@ pub struct Request {
     pub headers: BTreeMap<String, String>,
     /// The raw body, base64-decoded.
     pub body: Vec<u8>,
+}
+
+/// Headers whose values are credentials: never formatted.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "x-hub-signature",
+    "x-hub-signature-256",
+];
+
+/// A header map for `Debug`: names kept, credential values replaced by `<redacted>`.
+pub(crate) struct RedactedHeaders<'a>(pub &'a BTreeMap<String, String>);
+
+impl std::fmt::Debug for RedactedHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| {
+                let secret = SECRET_HEADERS.iter().any(|s| k.eq_ignore_ascii_case(s));
+                (k, if secret { "<redacted>" } else { v.as_str() })
+            }))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("project_id", &self.project_id)
+            .field("caller_id", &self.caller_id)
+            .field("user_id", &self.user_id)
+            .field("caller_role", &self.caller_role)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// Case-insensitive lookup in a header map: the host sends Go-canonical keys (`X-Github-Event`),

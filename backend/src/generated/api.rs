@@ -1642,7 +1642,6 @@ impl Operation {
                     ErrorCode::GithubRepositoryNotFound,
                     ErrorCode::GithubBranchNotFound,
                     ErrorCode::GithubBranchAlreadyExists,
-                    ErrorCode::GithubBranchAlreadyLinked,
                     ErrorCode::GithubInvalidToken,
                     ErrorCode::GithubRateLimited,
                     ErrorCode::InternalError,

@@ -425,8 +425,7 @@ pub enum GithubRepositories {
     CreatedAt,
     UpdatedAt,
     GithubRepoId,
-    CloneUrl,
-    Private,
+    GithubRepoUpdatedAt,
 }
 
 impl GithubRepositories {
@@ -444,8 +443,7 @@ impl GithubRepositories {
         Self::CreatedAt,
         Self::UpdatedAt,
         Self::GithubRepoId,
-        Self::CloneUrl,
-        Self::Private,
+        Self::GithubRepoUpdatedAt,
     ];
 }
 
@@ -476,10 +474,8 @@ pub struct GithubRepositoriesRow {
     pub updated_at: String,
     /// `github_repo_id BIGINT`
     pub github_repo_id: Option<i64>,
-    /// `clone_url TEXT`
-    pub clone_url: Option<String>,
-    /// `private BOOLEAN`
-    pub private: Option<bool>,
+    /// `github_repo_updated_at TIMESTAMPTZ` (RFC 3339 text as the host sends it)
+    pub github_repo_updated_at: Option<String>,
 }
 
 impl FromRow for GithubRepositoriesRow {
@@ -497,8 +493,7 @@ impl FromRow for GithubRepositoriesRow {
             created_at: row.get("created_at")?,
             updated_at: row.get("updated_at")?,
             github_repo_id: row.get("github_repo_id")?,
-            clone_url: row.get("clone_url")?,
-            private: row.get("private")?,
+            github_repo_updated_at: row.get("github_repo_updated_at")?,
         })
     }
 }
@@ -714,6 +709,7 @@ pub enum GithubWebhookDeliveries {
     RepoId,
     Event,
     ReceivedAt,
+    CompletedAt,
 }
 
 impl GithubWebhookDeliveries {
@@ -723,6 +719,7 @@ impl GithubWebhookDeliveries {
         Self::RepoId,
         Self::Event,
         Self::ReceivedAt,
+        Self::CompletedAt,
     ];
 }
 
@@ -737,6 +734,8 @@ pub struct GithubWebhookDeliveriesRow {
     pub event: String,
     /// `received_at TIMESTAMPTZ NOT NULL DEFAULT NOW()` (RFC 3339 text as the host sends it)
     pub received_at: String,
+    /// `completed_at TIMESTAMPTZ` (RFC 3339 text as the host sends it)
+    pub completed_at: Option<String>,
 }
 
 impl FromRow for GithubWebhookDeliveriesRow {
@@ -746,6 +745,7 @@ impl FromRow for GithubWebhookDeliveriesRow {
             repo_id: row.get("repo_id")?,
             event: row.get("event")?,
             received_at: row.get("received_at")?,
+            completed_at: row.get("completed_at")?,
         })
     }
 }

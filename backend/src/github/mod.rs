@@ -173,14 +173,21 @@ pub fn error_from_response(resp: &FetchResponse) -> GithubError {
         .header("X-RateLimit-Remaining")
         .is_some_and(|v| v.trim() == "0");
     let (message, details) = error_parts(&resp.body, status);
+    // GitHub's secondary (abuse) limits answer 403 with neither header, only this message.
+    let secondary = {
+        let m = message.to_ascii_lowercase();
+        m.contains("secondary rate limit") || m.contains("abuse detection")
+    };
     match status {
         401 => GithubError::Unauthorized,
         429 => GithubError::RateLimited {
             retry_after_secs: retry_after,
         },
-        403 if exhausted || resp.header("Retry-After").is_some() => GithubError::RateLimited {
-            retry_after_secs: retry_after,
-        },
+        403 if exhausted || secondary || resp.header("Retry-After").is_some() => {
+            GithubError::RateLimited {
+                retry_after_secs: retry_after,
+            }
+        }
         403 => GithubError::Forbidden { message },
         404 => GithubError::NotFound,
         422 => GithubError::Validation { message, details },
@@ -228,7 +235,9 @@ impl<'h, H: Host> GithubClient<'h, H> {
         format!("{}{}", self.base, path)
     }
 
-    /// One fetch; `Ok` only for 2xx.
+    /// One fetch; `Ok` only for 2xx. A redirect of a renamed or transferred repository (301,
+    /// 307, 308; a host that follows redirects never shows them) is followed once with the same
+    /// method and body, and only to the same API base, so the token never leaves it.
     fn send(
         &self,
         method: &str,
@@ -238,8 +247,35 @@ impl<'h, H: Host> GithubClient<'h, H> {
         self.send_accepting(method, url, body, "application/vnd.github+json")
     }
 
-    /// [`send`](Self::send) asking for another media type (e.g. a raw diff).
+    /// [`send`](Self::send) asking for another media type (e.g. a raw diff). Follows one
+    /// redirect of a renamed or transferred repository, only to the same API base.
     fn send_accepting(
+        &self,
+        method: &str,
+        url: String,
+        body: Option<&Value>,
+        accept: &str,
+    ) -> Result<FetchResponse, GithubError> {
+        let resp = self.send_once(method, url, body, accept)?;
+        if matches!(resp.status, 301 | 307 | 308)
+            && let Some(location) = resp.header("Location")
+            && location.starts_with(&format!("{}/", self.base))
+        {
+            let location = location.to_string();
+            return Self::finish(self.send_once(method, location, body, accept)?);
+        }
+        Self::finish(resp)
+    }
+
+    fn finish(resp: FetchResponse) -> Result<FetchResponse, GithubError> {
+        if resp.is_success() {
+            Ok(resp)
+        } else {
+            Err(error_from_response(&resp))
+        }
+    }
+
+    fn send_once(
         &self,
         method: &str,
         url: String,
@@ -256,12 +292,7 @@ impl<'h, H: Host> GithubClient<'h, H> {
             h.insert("Content-Type".into(), "application/json".into());
             req.body = b.to_string();
         }
-        let resp = self.host.fetch(&req)?;
-        if resp.is_success() {
-            Ok(resp)
-        } else {
-            Err(error_from_response(&resp))
-        }
+        Ok(self.host.fetch(&req)?)
     }
 
     fn decode<T: DeserializeOwned>(resp: &FetchResponse) -> Result<T, GithubError> {

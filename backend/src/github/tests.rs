@@ -435,3 +435,78 @@ fn base_url_override() {
     let gh = GithubClient::with_base_url(&h, TOKEN, "https://ghe.example/api/v3/");
     assert_eq!(gh.get_pull("o", "r", 1).unwrap().number, 42);
 }
+
+#[test]
+fn secondary_rate_limit_without_headers_is_a_rate_limit() {
+    // GitHub's secondary limit can be a bare 403: no Retry-After, no X-RateLimit-Remaining: 0.
+    let resp = FetchResponse::new(
+        403,
+        json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."})
+            .to_string(),
+    )
+    .with_header("X-Ratelimit-Remaining", "4999");
+    assert_eq!(
+        error_from_response(&resp),
+        GithubError::RateLimited {
+            retry_after_secs: None
+        }
+    );
+    // a plain permission 403 stays Forbidden
+    let resp = FetchResponse::new(
+        403,
+        json!({"message": "Resource not accessible by personal access token"}).to_string(),
+    )
+    .with_header("X-Ratelimit-Remaining", "4999");
+    assert!(matches!(
+        error_from_response(&resp),
+        GithubError::Forbidden { .. }
+    ));
+}
+
+#[test]
+fn a_renamed_repository_redirect_is_followed_once_on_the_same_api_only() {
+    let h = FakeHost::new();
+    let moved = format!("{API}/repositories/9001");
+    h.on_fetch(
+        "GET",
+        &format!("{API}/repos/acme/old"),
+        FetchResponse::new(301, json!({"message": "Moved Permanently"}).to_string())
+            .with_header("Location", &moved),
+    );
+    h.on_fetch_json("GET", &moved, 200, &repo_json(9001, "acme/new"));
+    let gh = GithubClient::new(&h, TOKEN);
+    assert_eq!(gh.get_repo("acme", "old").unwrap().full_name, "acme/new");
+    // 307 for a POST: repeated with the same method and body
+    let refs = format!("{API}/repos/acme/old/git/refs");
+    let moved_refs = format!("{API}/repositories/9001/git/refs");
+    h.on_fetch(
+        "POST",
+        &refs,
+        FetchResponse::new(307, "{}").with_header("Location", &moved_refs),
+    );
+    h.on_fetch_json(
+        "POST",
+        &moved_refs,
+        201,
+        &json!({"ref": "refs/heads/b", "object": {"sha": "abc"}}),
+    );
+    gh.create_ref("acme", "old", "b", "abc").unwrap();
+    let fetches = h.fetches();
+    assert_eq!(fetches[3].body, fetches[2].body);
+    assert_eq!(
+        fetches[3].headers["Authorization"],
+        format!("Bearer {TOKEN}")
+    );
+    // a redirect off the API base is not followed: the token stays home
+    h.on_fetch(
+        "GET",
+        &format!("{API}/repos/acme/evil"),
+        FetchResponse::new(301, "{}").with_header("Location", "https://evil.example/steal"),
+    );
+    assert!(matches!(
+        gh.get_repo("acme", "evil"),
+        Err(GithubError::Upstream { status: 301, .. })
+    ));
+    assert_eq!(h.fetches().len(), 5);
+    h.assert_all_consumed();
+}

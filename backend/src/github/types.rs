@@ -49,6 +49,9 @@ pub struct Repo {
     /// GitHub's own HTTPS clone URL (differs from `html_url + ".git"` on some servers).
     #[serde(default)]
     pub clone_url: String,
+    /// When GitHub last changed the repository object (a rename or transfer changes it).
+    #[serde(default)]
+    pub updated_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -24,7 +24,8 @@ row_type!(
 
 row_type!(Inserted {
     id: Uuid,
-    created_at: String
+    created_at: String,
+    inserted: bool
 });
 
 /// GitHub's web URL of a branch.
@@ -146,26 +147,28 @@ pub(super) fn create<H: Host>(
             }
             other => p.github_error("create the branch", other),
         })?;
+    // GitHub created the branch just now, so an existing link can only come from its push
+    // delivery, handled first (possibly by another replica): the user's branch exists and is
+    // linked, which is success. The no-op update returns that row; `xmax = 0` tells them apart.
     let inserted: Option<Inserted> = p.row(
         "link the branch",
-        "INSERT INTO github_task_branches (task_id, repo_id, branch_name) VALUES ($1, $2, $3) \
-         ON CONFLICT (task_id, repo_id, branch_name) DO NOTHING RETURNING id, created_at",
+        "INSERT INTO github_task_branches AS b (task_id, repo_id, branch_name) VALUES ($1, $2, $3) \
+         ON CONFLICT (task_id, repo_id, branch_name) DO UPDATE SET branch_name = b.branch_name \
+         RETURNING b.id, b.created_at, (b.xmax = 0) AS inserted",
         &[
             uuid_param(task_id),
             uuid_param(repo_id),
             Value::String(branch.clone()),
         ],
     )?;
-    let Some(inserted) = inserted else {
-        return Err(ApiError::new(
-            ErrorCode::GithubBranchAlreadyLinked,
-            format!("`{branch}` is already linked to this task"),
-        ));
-    };
-    p.emit(
-        topics::BRANCH_LINKED,
-        branch_event(project_id, task_id, repo_id, &branch, "created"),
-    );
+    let inserted =
+        inserted.ok_or_else(|| p.internal("link the branch", "the upsert returned no row"))?;
+    if inserted.inserted {
+        p.emit(
+            topics::BRANCH_LINKED,
+            branch_event(project_id, task_id, repo_id, &branch, "created"),
+        );
+    }
     Ok(Branch {
         id: inserted.id,
         task_id,

@@ -1,8 +1,11 @@
 //! Core events the plugin subscribes to. Delivery is at-least-once, so each handler is
 //! idempotent; failures are logged (the host ignores HandleEvent's outcome).
+//!
+//! Only `task.deleted`: Paca never publishes `project.deleted` (projects are hard-deleted and
+//! the plugin's rows go with them through `ON DELETE CASCADE`). The webhooks of a deleted
+//! project stay on GitHub; each of their deliveries costs one lookup and gets a 404.
 
 use super::Plugin;
-use super::integration;
 use super::support::uuid_param;
 use crate::host::{Host, LogLevel};
 use serde_json::Value;
@@ -32,13 +35,6 @@ pub(super) fn handle<H: Host>(p: &Plugin<'_, H>, topic: &str, payload: &[u8]) {
                 "github: ignoring task.deleted without a task_id",
             ),
         },
-        "project.deleted" => match id(&["project_id", "id"]) {
-            Some(project_id) => project_deleted(p, project_id),
-            None => p.log(
-                LogLevel::Warn,
-                "github: ignoring project.deleted without a project id",
-            ),
-        },
         other => p.log(LogLevel::Debug, &format!("github: ignoring event {other}")),
     }
 }
@@ -62,30 +58,6 @@ fn task_deleted<H: Host>(p: &Plugin<'_, H>, task_id: Uuid) {
         Err(e) => p.log(
             LogLevel::Error,
             &format!("github: cleaning up after task {task_id} failed: {e}"),
-        ),
-    }
-}
-
-/// Removes the project's webhooks on GitHub (the reference left them firing) and its rows.
-fn project_deleted<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) {
-    match integration::delete(p, project_id) {
-        Ok(removal) => {
-            for f in &removal.webhook_failures {
-                p.log(
-                    LogLevel::Warn,
-                    &format!(
-                        "github: webhook of {} not removed: {}",
-                        f.full_name, f.reason
-                    ),
-                );
-            }
-        }
-        Err(e) => p.log(
-            LogLevel::Error,
-            &format!(
-                "github: cleaning up project {project_id} failed: {}",
-                e.message
-            ),
         ),
     }
 }

@@ -19,13 +19,11 @@ row_type!(StoredToken {
 });
 
 row_type!(
-    /// One row per linked repository (or one all-null row when none is linked).
-    HookRow {
+    /// The deleted integration: its token and `[owner, repo_name, full_name, webhook_id]` of
+    /// every repository that had a webhook.
+    Removed {
         access_token_enc: String,
-        owner: Option<String>,
-        repo_name: Option<String>,
-        full_name: Option<String>,
-        webhook_id: Option<i64>,
+        hooks: Value,
     }
 );
 
@@ -101,41 +99,33 @@ pub(super) fn set_token<H: Host>(
     }
 }
 
+/// Rows first, then hooks: one statement deletes the integration (its repositories cascade)
+/// and returns what is needed to remove their webhooks; the webhooks are then deleted best
+/// effort within [`HOOK_BUDGET`]. Whatever is left (budget spent, GitHub failing) is reported
+/// in `webhook_failures` and only produces deliveries that are refused. So the call is correct
+/// for any number of repositories, and a retry finds nothing left to do.
 pub(super) fn delete<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
 ) -> Result<IntegrationRemoval, ApiError> {
-    let rows: Vec<HookRow> = p.rows(
-        "read the integration's webhooks",
-        "SELECT i.access_token_enc, r.owner, r.repo_name, r.full_name, r.webhook_id \
-         FROM github_integrations i LEFT JOIN github_repositories r ON r.integration_id = i.id \
-         WHERE i.project_id = $1 ORDER BY r.created_at, r.id",
+    let removed: Option<Removed> = p.row(
+        "delete the integration",
+        "DELETE FROM github_integrations i WHERE i.project_id = $1 RETURNING i.access_token_enc, \
+         (SELECT coalesce(json_agg(json_build_array(r.owner, r.repo_name, r.full_name, r.webhook_id) \
+            ORDER BY r.created_at, r.id), '[]'::json) \
+          FROM github_repositories r WHERE r.integration_id = i.id AND r.webhook_id > 0) AS hooks",
         &[uuid_param(project_id)],
     )?;
-    let Some(first) = rows.first() else {
+    let Some(removed) = removed else {
         return Ok(IntegrationRemoval {
             removed: false,
             webhooks_deleted: 0,
             webhook_failures: Vec::new(),
         });
     };
-    let hooks: Vec<(String, String, String, i64)> = rows
-        .iter()
-        .filter_map(
-            |r| match (&r.owner, &r.repo_name, &r.full_name, r.webhook_id) {
-                (Some(o), Some(n), Some(f), Some(id)) if id > 0 => {
-                    Some((o.clone(), n.clone(), f.clone(), id))
-                }
-                _ => None,
-            },
-        )
-        .collect();
-    let (deleted, failures) = remove_hooks(p, &first.access_token_enc, &hooks);
-    p.exec(
-        "delete the integration",
-        "DELETE FROM github_integrations WHERE project_id = $1",
-        &[uuid_param(project_id)],
-    )?;
+    let hooks: Vec<(String, String, String, i64)> = serde_json::from_value(removed.hooks)
+        .map_err(|e| p.internal("read the removed webhooks", e))?;
+    let (deleted, failures) = remove_hooks(p, &removed.access_token_enc, &hooks);
     Ok(IntegrationRemoval {
         removed: true,
         webhooks_deleted: deleted,
@@ -143,8 +133,13 @@ pub(super) fn delete<H: Host>(
     })
 }
 
-/// Deletes webhooks on GitHub, best effort: each failure is reported, none is fatal (the user
-/// asked to disconnect; a stale hook only produces deliveries we reject).
+/// Time for webhook deletions in one call: the host gives the whole call 5 s, shared with
+/// the DB work around it.
+const HOOK_BUDGET: std::time::Duration = std::time::Duration::from_millis(3000);
+
+/// Deletes webhooks on GitHub, best effort and within [`HOOK_BUDGET`]: each failure is
+/// reported, none is fatal (the user asked to disconnect; a stale hook only produces deliveries
+/// we reject).
 pub(super) fn remove_hooks<H: Host>(
     p: &Plugin<'_, H>,
     stored_token: &str,
@@ -171,9 +166,19 @@ pub(super) fn remove_hooks<H: Host>(
         }
     };
     let client = p.github(token);
+    let started = std::time::Instant::now();
     let mut deleted = 0;
     let mut failures = Vec::new();
     for (owner, repo, full_name, hook_id) in hooks {
+        if started.elapsed() >= HOOK_BUDGET {
+            failures.push(WebhookFailure {
+                full_name: full_name.clone(),
+                reason: format!(
+                    "not attempted: out of time for this request; delete webhook {hook_id} in the repository's settings"
+                ),
+            });
+            continue;
+        }
         match client.delete_hook(owner, repo, *hook_id) {
             Ok(()) => deleted += 1,
             Err(e) => {

@@ -43,7 +43,7 @@ impl<'h, H: Host> Plugin<'h, H> {
         }
     }
 
-    /// Handles one subscribed core event (`task.deleted`, `project.deleted`).
+    /// Handles one subscribed core event (`task.deleted`).
     pub fn handle_event(&self, topic: &str, payload: &[u8]) {
         events::handle(self, topic, payload);
     }

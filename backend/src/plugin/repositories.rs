@@ -18,14 +18,14 @@ pub const WEBHOOK_EVENTS: &[&str] = &["push", "pull_request", "check_run"];
 
 row_type!(LinkContext {
     integration_id: Uuid,
-    access_token_enc: String,
-    already_linked: bool
+    access_token_enc: String
 });
+
+row_type!(Filled { updated_at: String });
 
 row_type!(Inserted {
     id: Uuid,
-    created_at: String,
-    updated_at: String
+    created_at: String
 });
 
 row_type!(UnlinkTarget {
@@ -118,17 +118,14 @@ pub(super) fn link<H: Host>(
     let key = p.key()?;
     let ctx: Option<LinkContext> = p.row(
         "read the integration",
-        "SELECT i.id AS integration_id, i.access_token_enc, EXISTS (\
-           SELECT 1 FROM github_repositories r WHERE r.project_id = i.project_id AND lower(r.full_name) = lower($2)\
-         ) AS already_linked FROM github_integrations i WHERE i.project_id = $1",
-        &[uuid_param(project_id), Value::String(format!("{owner}/{name}"))],
+        "SELECT id AS integration_id, access_token_enc FROM github_integrations WHERE project_id = $1",
+        &[uuid_param(project_id)],
     )?;
     let ctx = ctx.ok_or_else(not_connected)?;
-    if ctx.already_linked {
-        return Err(already_linked(owner, name));
-    }
     let token = p.decrypt(&key, "decrypt the token", &ctx.access_token_enc)?;
     let gh = p.github(token);
+    // GitHub's canonical name and id may differ from what was asked (renamed, transferred):
+    // the id is what identifies the repository, a name only until the next rename.
     let repo = gh.get_repo(owner, name).map_err(|e| match e {
         GithubError::NotFound | GithubError::Forbidden { .. } => ApiError::new(
             ErrorCode::GithubRepoNotAccessible,
@@ -136,27 +133,69 @@ pub(super) fn link<H: Host>(
         ),
         other => p.github_error("read the repository", other),
     })?;
-    // GitHub's canonical name and id may differ from what was asked (a renamed or transferred
-    // repository): check again before touching hooks, or the stale-hook replacement below
-    // would remove the live webhook of the existing link.
-    let linked = p.query(
-        "check for an existing link",
-        "SELECT 1 FROM github_repositories WHERE project_id = $1 \
-         AND (github_repo_id = $2 OR lower(full_name) = lower($3))",
-        &[
-            uuid_param(project_id),
-            Value::from(repo.id),
-            Value::String(repo.full_name.clone()),
-        ],
-    )?;
-    if !linked.is_empty() {
-        return Err(already_linked(&repo.owner.login, &repo.name));
-    }
     let (secret, nonce) = entropy::webhook_secret_and_nonce(p.host)
         .map_err(|e| p.internal("draw a webhook secret", e))?;
-    let hook_id = create_hook(p, &gh, &repo.owner.login, &repo.name, &hook_url, &secret)?;
-    // From here on the hook exists: any failure must remove it again (no orphans).
-    let cleanup = |error: ApiError| {
+    let secret_enc = key.encrypt(secret.as_bytes(), &nonce);
+    // Claim the row first: of racing links (replicas, double clicks) exactly one gets it, and
+    // only that one touches hooks. The secret is stored now so the ping GitHub sends as soon
+    // as the hook exists already verifies; webhook_id 0 means "hook not created yet".
+    let claimed: Option<Inserted> = p.row(
+        "store the linked repository",
+        "INSERT INTO github_repositories (project_id, integration_id, owner, repo_name, full_name, webhook_id, \
+         webhook_secret_enc, default_branch, github_repo_id, github_repo_updated_at, clone_url, private) \
+         SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text, 0, $6::text, $7::text, $8::bigint, $9::timestamptz, \
+         $10::text, $11::boolean \
+         WHERE NOT EXISTS (SELECT 1 FROM github_repositories r WHERE r.project_id = $1::uuid \
+           AND r.github_repo_id IS NULL AND lower(r.full_name) = lower($5::text)) \
+         ON CONFLICT DO NOTHING RETURNING id, created_at",
+        &[
+            uuid_param(project_id),
+            uuid_param(ctx.integration_id),
+            Value::String(repo.owner.login.clone()),
+            Value::String(repo.name.clone()),
+            Value::String(repo.full_name.clone()),
+            Value::String(secret_enc),
+            Value::String(repo.default_branch.clone()),
+            Value::from(repo.id),
+            repo.updated_at.clone().map_or(Value::Null, Value::String),
+            // GitHub's own clone URL; never rebuilt from the name (Enterprise Server differs).
+            if repo.clone_url.is_empty() {
+                Value::Null
+            } else {
+                Value::String(repo.clone_url.clone())
+            },
+            Value::Bool(repo.private),
+        ],
+    )?;
+    // No row: linked already (concurrently, under a former name, or before ids were stored).
+    let claimed = claimed.ok_or_else(|| already_linked(&repo.owner.login, &repo.name))?;
+    // From here on the row is ours: any failure removes it again, and every hook we created.
+    let release = |error: ApiError| {
+        if let Err(e) = p.host.db_exec(
+            "DELETE FROM github_repositories WHERE id = $1 AND webhook_id = 0",
+            &[uuid_param(claimed.id)],
+        ) {
+            p.log(
+                LogLevel::Error,
+                &format!(
+                    "github: could not release the link of {} after a failed link: {e}",
+                    repo.full_name
+                ),
+            );
+        }
+        error
+    };
+    let hook_id = create_hook(
+        p,
+        &gh,
+        project_id,
+        &repo.owner.login,
+        &repo.name,
+        &hook_url,
+        &secret,
+    )
+    .map_err(release)?;
+    let remove_hook = |error: ApiError| {
         if let Err(e) = gh.delete_hook(&repo.owner.login, &repo.name, hook_id) {
             p.log(
                 LogLevel::Error,
@@ -168,44 +207,26 @@ pub(super) fn link<H: Host>(
         }
         error
     };
-    let secret_enc = key.encrypt(secret.as_bytes(), &nonce);
-    let inserted: Option<Inserted> = p
+    let filled: Option<Filled> = p
         .row(
-            "store the linked repository",
-            // The same GitHub repository under another name (renamed or transferred since it
-            // was linked) counts as already linked too: one row and one webhook per repository.
-            "INSERT INTO github_repositories (project_id, integration_id, owner, repo_name, full_name, webhook_id, \
-             webhook_secret_enc, default_branch, github_repo_id, clone_url, private) \
-             SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::bigint, $7::text, $8::text, $9::bigint, \
-             $10::text, $11::boolean \
-             WHERE NOT EXISTS (SELECT 1 FROM github_repositories r \
-               WHERE r.project_id = $1::uuid AND r.github_repo_id = $9::bigint) \
-             ON CONFLICT (project_id, full_name) DO NOTHING RETURNING id, created_at, updated_at",
-            &[
-                uuid_param(project_id),
-                uuid_param(ctx.integration_id),
-                Value::String(repo.owner.login.clone()),
-                Value::String(repo.name.clone()),
-                Value::String(repo.full_name.clone()),
-                Value::from(hook_id),
-                Value::String(secret_enc),
-                Value::String(repo.default_branch.clone()),
-                Value::from(repo.id),
-                // GitHub's own clone URL; never rebuilt from the name (Enterprise Server differs).
-                if repo.clone_url.is_empty() {
-                    Value::Null
-                } else {
-                    Value::String(repo.clone_url.clone())
-                },
-                Value::Bool(repo.private),
-            ],
+            "store the webhook",
+            "UPDATE github_repositories SET webhook_id = $2::bigint, updated_at = NOW() \
+             WHERE id = $1 RETURNING updated_at",
+            &[uuid_param(claimed.id), Value::from(hook_id)],
         )
-        .map_err(cleanup)?;
-    // No row: the repository is linked already (concurrently, or under its former name).
-    let inserted =
-        inserted.ok_or_else(|| cleanup(already_linked(&repo.owner.login, &repo.name)))?;
+        .map_err(|e| remove_hook(release(e)))?;
+    // The row was unlinked while the hook was being created: the hook is ours to remove.
+    let filled = filled.ok_or_else(|| {
+        remove_hook(ApiError::new(
+            ErrorCode::GithubRepoAlreadyLinked,
+            format!(
+                "{} was unlinked while it was being linked: link it again",
+                repo.full_name
+            ),
+        ))
+    })?;
     Ok(LinkedRepository {
-        id: inserted.id,
+        id: claimed.id,
         project_id,
         clone_url: if repo.clone_url.is_empty() {
             format!("{}.git", repo_html_url(&repo.full_name))
@@ -218,8 +239,8 @@ pub(super) fn link<H: Host>(
         full_name: repo.full_name,
         default_branch: repo.default_branch,
         webhook_active: true,
-        created_at: inserted.created_at,
-        updated_at: inserted.updated_at,
+        created_at: claimed.created_at,
+        updated_at: filled.updated_at,
     })
 }
 
@@ -230,11 +251,14 @@ fn already_linked(owner: &str, name: &str) -> ApiError {
     )
 }
 
-/// Creates the webhook; when GitHub says a hook with our URL already exists (left over from an
-/// earlier link whose cleanup failed), that hook is replaced so its old secret stops working.
+/// Creates the webhook; when GitHub says a hook with our URL already exists, that hook is
+/// replaced so its old secret stops working. The caller holds the only row of this repository
+/// in this project (the URL names the project), so that hook backs no live link: it is left
+/// over from an unlink or a failed link whose cleanup did not reach GitHub.
 fn create_hook<H: Host>(
     p: &Plugin<'_, H>,
     gh: &crate::github::GithubClient<'_, H>,
+    project_id: Uuid,
     owner: &str,
     name: &str,
     url: &str,
@@ -247,7 +271,7 @@ fn create_hook<H: Host>(
             Err(GithubError::Validation { message, details }) => {
                 let text = format!("{message} {}", details.join(" ")).to_lowercase();
                 if text.contains("already exists") && !replaced {
-                    remove_existing_hook(p, gh, owner, name, url)?;
+                    remove_existing_hook(p, gh, project_id, owner, name, url)?;
                     replaced = true;
                     continue;
                 }
@@ -304,6 +328,7 @@ fn create_hook<H: Host>(
 fn remove_existing_hook<H: Host>(
     p: &Plugin<'_, H>,
     gh: &crate::github::GithubClient<'_, H>,
+    project_id: Uuid,
     owner: &str,
     name: &str,
     url: &str,
@@ -318,6 +343,16 @@ fn remove_existing_hook<H: Host>(
             .iter()
             .find(|h| h.config.url.as_deref() == Some(url))
         {
+            // Belt and braces: a row still naming this hook (one linked before GitHub ids
+            // were stored, under another name) keeps it.
+            let live = p.query(
+                "check the existing webhook",
+                "SELECT 1 FROM github_repositories WHERE project_id = $1 AND webhook_id = $2::bigint",
+                &[uuid_param(project_id), Value::from(hook.id)],
+            )?;
+            if !live.is_empty() {
+                return Err(already_linked(owner, name));
+            }
             p.log(
                 LogLevel::Info,
                 &format!(

@@ -1,9 +1,12 @@
 //! `POST /projects/{projectId}/webhook`: GitHub deliveries.
 //!
-//! Order matters: find the repository *within the path's project*, verify the signature over
-//! the raw bytes with that repository's secret (fail closed), and only then touch anything.
-//! Deliveries with side effects are claimed by `X-GitHub-Delivery` first, so a redelivery (or
-//! the same delivery reaching two Paca replicas) is applied once and emits no duplicate events.
+//! Order matters: find the candidate repositories *within the path's project*, verify the
+//! signature over the raw bytes with their secrets (fail closed), and only then touch anything.
+//! Until a signature verifies, every answer is the same (one 404, one message): the caller
+//! learns nothing about which repositories are linked. Deliveries with side effects are claimed
+//! by `X-GitHub-Delivery` first, so a redelivery (or the same delivery reaching two Paca
+//! replicas) is applied once and emits no duplicate events; a claim whose work never finished
+//! expires, so GitHub's redelivery is then processed.
 
 use super::branches::branch_event;
 use super::support::event;
@@ -13,18 +16,34 @@ use crate::abi::envelope::Request;
 use crate::generated::api::*;
 use crate::github::PullRequest as GithubPull;
 use crate::host::{Host, LogLevel};
-use crate::{signature, taskref};
+use crate::{signature, taskref, validate};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// At most this many task keys from one branch name or title are looked up.
 const MAX_KEYS: usize = 5;
 const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
+/// Longest `X-GitHub-Delivery` stored as sent; longer ones are stored as their SHA-256.
+const MAX_DELIVERY_ID: usize = 128;
+/// Rows whose secret a delivery may be checked against (rows without a GitHub id match any
+/// delivery of the project, so this bounds the work an unsigned request can cause).
+const MAX_CANDIDATES: usize = 10;
+/// A claim older than this whose work did not finish is taken over (the host's budget for
+/// one call is 5 s, so the first attempt is over by then).
+const CLAIM_LEASE: &str = "30 seconds";
+/// Claims are kept this long (GitHub redelivers from the last 3 days), then deleted in
+/// batches of [`RETENTION_BATCH`] when a later delivery completes.
+const RETENTION: &str = "7 days";
+const RETENTION_BATCH: usize = 100;
 
 row_type!(HookRepo {
     id: Uuid,
+    owner: String,
+    repo_name: String,
     full_name: String,
+    github_repo_id: Option<i64>,
     webhook_secret_enc: String,
     task_id_prefix: String
 });
@@ -45,6 +64,15 @@ struct Envelope {
 struct RepositoryRef {
     id: Option<i64>,
     full_name: Option<String>,
+    name: Option<String>,
+    owner: Option<OwnerRef>,
+    /// ISO 8601 in every event (push payloads use integers for the other timestamps).
+    updated_at: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct OwnerRef {
+    login: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -71,8 +99,28 @@ fn bad_request(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::BadRequest, message)
 }
 
-fn unauthorized(message: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorCode::WebhookSignatureInvalid, message)
+/// The one answer for every delivery no linked repository's secret verifies: unknown project,
+/// unknown repository, wrong signature, no usable secret. It names nothing.
+fn not_verified() -> ApiError {
+    ApiError::new(
+        ErrorCode::WebhookRepositoryNotFound,
+        "no repository linked to this project accepts this delivery",
+    )
+}
+
+/// PostgreSQL text cannot hold NUL: GitHub's strings are input, sanitised before any query.
+fn clean(s: &str) -> String {
+    s.replace('\0', "")
+}
+
+/// The stored form of `X-GitHub-Delivery`: as sent when short, else its SHA-256 (so an
+/// over-long id still de-duplicates instead of silently disabling the claim).
+fn delivery_key(id: &str) -> String {
+    if id.len() <= MAX_DELIVERY_ID {
+        clean(id)
+    } else {
+        format!("sha256:{}", hex::encode(Sha256::digest(id.as_bytes())))
+    }
 }
 
 pub(super) fn receive<H: Host>(
@@ -89,33 +137,54 @@ pub(super) fn receive<H: Host>(
     let delivery_id = req
         .header("X-GitHub-Delivery")
         .map(str::trim)
-        .filter(|d| !d.is_empty() && d.len() <= 128)
-        .map(str::to_string);
+        .filter(|d| !d.is_empty())
+        .map(delivery_key);
+    // Without a well-formed signature nothing can verify: refuse before any lookup.
+    signature::well_formed(req.header(signature::HEADER)).map_err(|e| {
+        ApiError::new(
+            ErrorCode::WebhookSignatureInvalid,
+            format!("invalid webhook signature: {e}"),
+        )
+    })?;
     // Only what selects the secret is read before the signature is checked.
     let envelope: Envelope = serde_json::from_slice(&req.body)
         .map_err(|e| bad_request(format!("the body is not a GitHub event payload: {e}")))?;
-    let not_linked = || {
-        ApiError::new(
-            ErrorCode::WebhookRepositoryNotFound,
-            "the delivery is not for a repository linked to this project",
-        )
-    };
-    let repository = envelope.repository.ok_or_else(not_linked)?;
-    let full_name = repository.full_name.unwrap_or_default();
-    let repo: Option<HookRepo> = p.row(
+    // The key before the lookup, so a misconfiguration answers the same for every repository.
+    let key = p.key()?;
+    let repository = envelope.repository.ok_or_else(not_verified)?;
+    let full_name = clean(repository.full_name.as_deref().unwrap_or_default());
+    let candidates: Vec<HookRepo> = p.rows(
         "find the webhook's repository",
-        "SELECT r.id, r.full_name, r.webhook_secret_enc, p.task_id_prefix \
-         FROM github_repositories r JOIN projects p ON p.id = r.project_id \
-         WHERE r.project_id = $1 AND (r.github_repo_id = $2 OR lower(r.full_name) = lower($3)) \
-         ORDER BY (r.github_repo_id = $2) DESC NULLS LAST, r.created_at LIMIT 1",
+        // Projects have `deleted_at` in some core schemas only: read it through the row's
+        // JSON so the query works with and without it.
+        &format!(
+            "SELECT r.id, r.owner, r.repo_name, r.full_name, r.github_repo_id, r.webhook_secret_enc, \
+             p.task_id_prefix FROM github_repositories r JOIN projects p ON p.id = r.project_id \
+             WHERE r.project_id = $1 AND (to_jsonb(p) ->> 'deleted_at') IS NULL \
+             AND (r.github_repo_id = $2::bigint OR r.github_repo_id IS NULL \
+               OR ($2::bigint IS NULL AND lower(r.full_name) = lower($3::text))) \
+             ORDER BY (r.github_repo_id IS NOT NULL) DESC, (lower(r.full_name) = lower($3::text)) DESC, \
+             r.created_at, r.id LIMIT {MAX_CANDIDATES}"
+        ),
         &[
             uuid_param(project_id),
             repository.id.map_or(Value::Null, Value::from),
-            Value::String(full_name),
+            Value::String(full_name.clone()),
         ],
     )?;
-    let repo = repo.ok_or_else(not_linked)?;
-    verify(p, req, &repo)?;
+    let repo = candidates
+        .into_iter()
+        .find(|r| verifies(p, &key, req, r))
+        .ok_or_else(|| {
+            p.log(
+                LogLevel::Warn,
+                &format!(
+                    "github: rejected a {event} delivery for project {project_id}: no linked repository's secret verifies it"
+                ),
+            );
+            not_verified()
+        })?;
+    reconcile(p, &repo, &repository);
 
     let outcome = match event.as_str() {
         "ping" => WebhookOutcomeKind::Processed,
@@ -123,8 +192,15 @@ pub(super) fn receive<H: Host>(
             let body: Value = serde_json::from_slice(&req.body)
                 .map_err(|e| bad_request(format!("invalid pull_request payload: {e}")))?;
             let from_fork = from_fork(&body);
-            let payload: PullRequestEvent = serde_json::from_value(body)
+            let mut payload: PullRequestEvent = serde_json::from_value(body)
                 .map_err(|e| bad_request(format!("invalid pull_request payload: {e}")))?;
+            let number = payload.pull_request.number;
+            if !(1..=i64::from(i32::MAX)).contains(&number) {
+                return Err(bad_request(format!(
+                    "invalid pull_request payload: number {number} is not a pull request number"
+                )));
+            }
+            sanitise(&mut payload.pull_request);
             claimed(p, delivery_id.as_deref(), repo.id, &event, || {
                 pull_request(p, project_id, &repo, payload, from_fork)
             })?
@@ -150,19 +226,106 @@ pub(super) fn receive<H: Host>(
     })
 }
 
-/// Fail closed: no secret, an undecryptable secret, a missing or wrong signature → 401.
-fn verify<H: Host>(p: &Plugin<'_, H>, req: &Request, repo: &HookRepo) -> Result<(), ApiError> {
-    if repo.webhook_secret_enc.is_empty() {
-        return Err(unauthorized(format!(
-            "no webhook secret is stored for {}: unlink and link it again",
-            repo.full_name
-        )));
+/// Strips what PostgreSQL text cannot store from the strings that are cached or compared.
+fn sanitise(pr: &mut GithubPull) {
+    for s in [
+        &mut pr.title,
+        &mut pr.html_url,
+        &mut pr.head.ref_name,
+        &mut pr.base.ref_name,
+    ] {
+        if s.contains('\0') {
+            *s = clean(s);
+        }
     }
-    let key = p.key()?;
-    let secret = key.decrypt_string(&repo.webhook_secret_enc).map_err(|e| {
-        if e.is_config_error() {
-            p.crypto_error("load ENCRYPTION_KEY", e)
-        } else {
+    if let Some(u) = pr.user.as_mut() {
+        u.login = clean(&u.login);
+    }
+}
+
+/// Renamed or transferred on GitHub (or linked before the id was stored): take GitHub's id
+/// and current names from the verified payload. An older payload (a redelivery from before the
+/// rename) never renames the row back. Best effort: a failure is logged, the delivery proceeds.
+fn reconcile<H: Host>(p: &Plugin<'_, H>, repo: &HookRepo, r: &RepositoryRef) {
+    let Some(id) = r.id else { return };
+    let full = clean(r.full_name.as_deref().unwrap_or_default());
+    let Some((split_owner, split_name)) = full.split_once('/') else {
+        return;
+    };
+    let owner = r
+        .owner
+        .as_ref()
+        .and_then(|o| o.login.as_deref())
+        .map_or_else(|| split_owner.to_string(), clean);
+    let name = r
+        .name
+        .as_deref()
+        .map_or_else(|| split_name.to_string(), clean);
+    if !validate::is_valid_owner(&owner)
+        || !validate::is_valid_repo(&name)
+        || full != format!("{owner}/{name}")
+    {
+        return;
+    }
+    if repo.github_repo_id == Some(id)
+        && repo.full_name == full
+        && repo.owner == owner
+        && repo.repo_name == name
+    {
+        return;
+    }
+    let updated_at = r.updated_at.as_ref().and_then(Value::as_str).map(clean);
+    let result = p.host.db_exec(
+        "UPDATE github_repositories SET github_repo_id = $2::bigint, owner = $3::text, repo_name = $4::text, \
+         full_name = $5::text, github_repo_updated_at = coalesce($6::timestamptz, github_repo_updated_at), \
+         updated_at = NOW() WHERE id = $1::uuid AND (github_repo_id IS NULL OR github_repo_id = $2::bigint) \
+         AND (github_repo_updated_at IS NULL OR $6::timestamptz IS NULL OR $6::timestamptz >= github_repo_updated_at)",
+        &[
+            uuid_param(repo.id),
+            Value::from(id),
+            Value::String(owner),
+            Value::String(name),
+            Value::String(full.clone()),
+            updated_at.map_or(Value::Null, Value::String),
+        ],
+    );
+    match result {
+        Ok(n) if n > 0 => p.log(
+            LogLevel::Info,
+            &format!("github: repository {} is now {full}", repo.full_name),
+        ),
+        Ok(_) => {}
+        Err(e) => p.log(
+            LogLevel::Warn,
+            &format!(
+                "github: could not record the new name {full} of {}: {e}",
+                repo.full_name
+            ),
+        ),
+    }
+}
+
+/// Whether `repo`'s secret verifies the delivery. Fail closed: no secret, an undecryptable
+/// secret or a wrong signature is `false` (logged, never told to the caller).
+fn verifies<H: Host>(
+    p: &Plugin<'_, H>,
+    key: &crate::crypto::EncryptionKey,
+    req: &Request,
+    repo: &HookRepo,
+) -> bool {
+    if repo.webhook_secret_enc.is_empty() {
+        p.log(
+            LogLevel::Warn,
+            &format!(
+                "github: no webhook secret is stored for {}: unlink and link it again",
+                repo.full_name
+            ),
+        );
+        return false;
+    }
+    let secret = match key.decrypt_string(&repo.webhook_secret_enc) {
+        Ok(s) => s,
+        Err(e) => {
             p.log(
                 LogLevel::Error,
                 &format!(
@@ -170,22 +333,15 @@ fn verify<H: Host>(p: &Plugin<'_, H>, req: &Request, repo: &HookRepo) -> Result<
                     repo.full_name
                 ),
             );
-            unauthorized(
-                "the stored webhook secret cannot be used: unlink and link the repository again",
-            )
+            return false;
         }
-    })?;
-    signature::verify(&secret, &req.body, req.header(signature::HEADER)).map_err(|e| {
-        p.log(
-            LogLevel::Warn,
-            &format!("github: rejected a delivery for {}: {e}", repo.full_name),
-        );
-        unauthorized(format!("invalid webhook signature: {e}"))
-    })
+    };
+    signature::verify(&secret, &req.body, req.header(signature::HEADER)).is_ok()
 }
 
-/// Runs `apply` once per delivery id: the claim is a unique insert made after verification;
-/// if `apply` fails the claim is released so GitHub's redelivery can succeed.
+/// Runs `apply` once per delivery id. The claim is a unique insert made after verification
+/// that also takes over an expired, unfinished claim; it is marked completed when `apply`
+/// succeeds (and released when it fails, so GitHub's redelivery can succeed at once).
 fn claimed<H: Host>(
     p: &Plugin<'_, H>,
     delivery_id: Option<&str>,
@@ -198,8 +354,12 @@ fn claimed<H: Host>(
     };
     let claim = p.query(
         "record the delivery",
-        "INSERT INTO github_webhook_deliveries (delivery_id, repo_id, event) VALUES ($1, $2, $3) \
-         ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id",
+        &format!(
+            "INSERT INTO github_webhook_deliveries AS d (delivery_id, repo_id, event) VALUES ($1, $2, $3) \
+             ON CONFLICT (delivery_id) DO UPDATE SET received_at = NOW(), repo_id = EXCLUDED.repo_id \
+             WHERE d.completed_at IS NULL AND d.received_at < NOW() - INTERVAL '{CLAIM_LEASE}' \
+             RETURNING d.delivery_id"
+        ),
         &[
             Value::String(id.to_string()),
             uuid_param(repo_id),
@@ -209,20 +369,43 @@ fn claimed<H: Host>(
     if claim.is_empty() {
         return Ok(WebhookOutcomeKind::Duplicate);
     }
-    apply().inspect_err(|_| {
-        let released = p.host.db_exec(
-            "DELETE FROM github_webhook_deliveries WHERE delivery_id = $1",
-            &[Value::String(id.to_string())],
-        );
-        if let Err(e) = released {
-            p.log(
-                LogLevel::Error,
-                &format!("github: could not release delivery {id}: {e}"),
+    match apply() {
+        Ok(outcome) => {
+            // Completion and retention in one round trip.
+            let done = p.host.db_exec(
+                &format!(
+                    "WITH done AS (UPDATE github_webhook_deliveries SET completed_at = NOW() \
+                     WHERE delivery_id = $1 RETURNING delivery_id) \
+                     DELETE FROM github_webhook_deliveries WHERE delivery_id IN (\
+                     SELECT delivery_id FROM github_webhook_deliveries \
+                     WHERE received_at < NOW() - INTERVAL '{RETENTION}' ORDER BY received_at LIMIT {RETENTION_BATCH})"
+                ),
+                &[Value::String(id.to_string())],
             );
+            if let Err(e) = done {
+                // The work is committed; only a redelivery after the lease could repeat it.
+                p.log(
+                    LogLevel::Error,
+                    &format!("github: could not complete delivery {id}: {e}"),
+                );
+            }
+            Ok(outcome)
         }
-    })
+        Err(e) => {
+            let released = p.host.db_exec(
+                "DELETE FROM github_webhook_deliveries WHERE delivery_id = $1 AND completed_at IS NULL",
+                &[Value::String(id.to_string())],
+            );
+            if let Err(e) = released {
+                p.log(
+                    LogLevel::Error,
+                    &format!("github: could not release delivery {id}: {e}"),
+                );
+            }
+            Err(e)
+        }
+    }
 }
-
 /// Task numbers named by `text` for the project's prefix (bounded).
 fn keys(text: &str, prefix: &str) -> Vec<i64> {
     let mut numbers = taskref::task_numbers_in(text, prefix);
@@ -355,6 +538,10 @@ fn new_branch_keys(push: &PushEvent, prefix: &str) -> Option<(String, Vec<i64>)>
         return None;
     }
     let branch = push.ref_name.strip_prefix("refs/heads/")?;
+    // Not a name git allows (NUL, control characters…): nothing to link.
+    if validate::branch_name_problem(branch).is_some() {
+        return None;
+    }
     let numbers = keys(branch, prefix);
     (!numbers.is_empty()).then(|| (branch.to_string(), numbers))
 }

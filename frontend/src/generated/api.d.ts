@@ -1790,7 +1790,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The branch already exists on GitHub, or is already linked to this task. */
+            /** @description The branch already exists on GitHub. (A branch this call created that a push webhook linked first is a success.) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1911,7 +1911,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            /** @description Missing or invalid signature, or no secret to check it with. */
+            /** @description No `X-Hub-Signature-256` header, or not `sha256=` and 64 hex digits. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1920,7 +1920,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The repository is not linked to this project. */
+            /** @description No repository linked to this project accepts the delivery: unknown (or deleted) project, repository not linked, wrong signature, or no usable secret. One answer for all of them, so a caller cannot probe which repositories are linked. */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -101,8 +101,8 @@ fn create_branch_from_default_branch_links_and_emits() {
     );
     h.on_query(
         INSERT_SQL,
-        &["id", "created_at"],
-        vec![vec![uuid(LINK), json!(T1)]],
+        &["id", "created_at", "inserted"],
+        vec![vec![uuid(LINK), json!(T1), json!(true)]],
     );
     let data = expect_ok(&h, sample(CreateBranch), 201);
     assert_eq!(
@@ -147,8 +147,8 @@ fn create_branch_from_an_escaped_source_branch() {
     );
     h.on_query(
         INSERT_SQL,
-        &["id", "created_at"],
-        vec![vec![uuid(LINK), json!(T1)]],
+        &["id", "created_at", "inserted"],
+        vec![vec![uuid(LINK), json!(T1), json!(true)]],
     );
     let mut r = sample(CreateBranch);
     r.body = json!({"repo_id": REPO, "branch_name": "refs/heads/PROJ-42", "source_branch": "release/1.0"}).to_string().into_bytes();
@@ -202,7 +202,7 @@ pub(super) fn create_branch_already_exists_on_github() {
 }
 
 #[test]
-pub(super) fn create_branch_already_linked_emits_nothing() {
+fn create_branch_linked_first_by_a_push_webhook_is_a_success_without_event() {
     let h = create_ready("main");
     h.on_fetch_json(
         "POST",
@@ -210,9 +210,23 @@ pub(super) fn create_branch_already_linked_emits_nothing() {
         201,
         &json!({"ref": "refs/heads/feat/PROJ-42-x", "object": {"sha": "abc123"}}),
     );
-    h.on_query(INSERT_SQL, &["id", "created_at"], vec![]);
-    expect_err(&h, sample(CreateBranch), GithubBranchAlreadyLinked);
+    // The push of the branch just created reached another replica first and linked it.
+    h.on_query(
+        INSERT_SQL,
+        &["id", "created_at", "inserted"],
+        vec![vec![uuid(LINK), json!(T1), json!(false)]],
+    );
+    let data = expect_ok(&h, sample(CreateBranch), 201);
+    assert_eq!(data["id"], uuid(LINK));
+    assert_eq!(data["branch_name"], json!("feat/PROJ-42-x"));
+    // the push already announced the link
     assert_eq!(h.emits(), vec![]);
+    assert!(
+        db_call(&h, INSERT_SQL)
+            .sql
+            .contains("(b.xmax = 0) AS inserted")
+    );
+    h.assert_all_consumed();
 }
 
 #[test]

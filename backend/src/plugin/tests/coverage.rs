@@ -166,12 +166,7 @@ const TABLE: &[(Operation, ErrorCode, Scenario)] = &[
     (
         LinkRepository,
         GithubRepoAlreadyLinked,
-        repositories::link_repository_already_linked_precheck,
-    ),
-    (
-        LinkRepository,
-        GithubRepoAlreadyLinked,
-        repositories::link_repository_concurrent_insert_deletes_the_new_hook,
+        repositories::link_repository_unlinked_while_linking_removes_its_hook,
     ),
     (
         LinkRepository,
@@ -201,7 +196,7 @@ const TABLE: &[(Operation, ErrorCode, Scenario)] = &[
     (
         LinkRepository,
         InternalError,
-        repositories::link_repository_insert_failure_deletes_the_new_hook,
+        repositories::link_repository_fill_failure_removes_hook_and_row,
     ),
     (
         LinkRepository,
@@ -416,11 +411,6 @@ const TABLE: &[(Operation, ErrorCode, Scenario)] = &[
     ),
     (
         CreateBranch,
-        GithubBranchAlreadyLinked,
-        branches::create_branch_already_linked_emits_nothing,
-    ),
-    (
-        CreateBranch,
         GithubInvalidToken,
         branches::create_branch_github_failures,
     ),
@@ -452,7 +442,7 @@ const TABLE: &[(Operation, ErrorCode, Scenario)] = &[
     ),
     (
         ReceiveWebhook,
-        WebhookSignatureInvalid,
+        WebhookRepositoryNotFound,
         webhook::empty_or_undecryptable_secret_fails_closed,
     ),
     (

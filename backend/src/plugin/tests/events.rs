@@ -1,4 +1,4 @@
-//! task.deleted and project.deleted.
+//! task.deleted (and project.deleted, which Paca never publishes).
 
 use super::*;
 use crate::host::LogLevel;
@@ -54,79 +54,20 @@ fn task_deleted_db_failure_is_logged() {
 }
 
 #[test]
-fn project_deleted_removes_hooks_on_github_and_the_integration() {
+fn project_deleted_is_not_handled_paca_never_publishes_it() {
+    // Projects are hard-deleted and the rows cascade; the manifest does not subscribe.
     let h = host();
-    h.on_query(
-        "FROM github_integrations i LEFT JOIN github_repositories",
-        &[
-            "access_token_enc",
-            "owner",
-            "repo_name",
-            "full_name",
-            "webhook_id",
-        ],
-        vec![
-            vec![
-                json!(token_enc()),
-                json!("acme"),
-                json!("widgets"),
-                json!("acme/widgets"),
-                json!(77),
-            ],
-            vec![
-                json!(token_enc()),
-                json!("acme"),
-                json!("gadgets"),
-                json!("acme/gadgets"),
-                json!(78),
-            ],
-        ],
-    );
-    h.on_fetch(
-        "DELETE",
-        &format!("{GH}/repos/acme/widgets/hooks/77"),
-        FetchResponse::new(204, ""),
-    );
-    h.on_fetch_err(
-        "DELETE",
-        &format!("{GH}/repos/acme/gadgets/hooks/78"),
-        "fetch: timeout",
-    );
-    h.on_exec("DELETE FROM github_integrations WHERE project_id = \\$1", 1);
     event(
         &h,
         "project.deleted",
-        json!({"project_id": PROJECT, "name": "P"})
-            .to_string()
-            .as_bytes(),
+        json!({"project_id": PROJECT}).to_string().as_bytes(),
     );
-    assert_eq!(h.db_calls()[0].params, vec![uuid(PROJECT)]);
+    assert_eq!((h.calls().db(), h.calls().fetch), (0, 0));
+    let manifest: Value = serde_json::from_str(include_str!("../../../../plugin.json")).unwrap();
     assert_eq!(
-        db_call(&h, "DELETE FROM github_integrations").params,
-        vec![uuid(PROJECT)]
+        manifest["backend"]["eventSubscriptions"],
+        json!(["task.deleted"])
     );
-    assert!(
-        h.logs()
-            .iter()
-            .any(|(l, m)| *l == LogLevel::Warn && m.contains("acme/gadgets"))
-    );
-    h.assert_all_consumed();
-}
-
-#[test]
-fn project_deleted_without_integration_does_nothing_more() {
-    let h = host();
-    h.on_query(
-        "LEFT JOIN github_repositories",
-        &["access_token_enc"],
-        vec![],
-    );
-    event(
-        &h,
-        "project.deleted",
-        json!({"id": PROJECT}).to_string().as_bytes(),
-    );
-    assert_eq!((h.calls().db(), h.calls().fetch), (1, 0));
 }
 
 #[test]

@@ -7,14 +7,6 @@ use crate::generated::api::Operation::*;
 const TS: &[&str] = &["created_at", "updated_at"];
 const INTEGRATION_SQL: &str = "FROM github_integrations WHERE project_id = \\$1";
 const TOKEN_SQL: &str = "SELECT access_token_enc FROM github_integrations";
-const HOOKS_SQL: &str = "FROM github_integrations i LEFT JOIN github_repositories";
-const HOOK_COLUMNS: &[&str] = &[
-    "access_token_enc",
-    "owner",
-    "repo_name",
-    "full_name",
-    "webhook_id",
-];
 
 fn user_url() -> String {
     format!("{GH}/user")
@@ -208,27 +200,27 @@ pub(super) fn set_token_store_failure_is_internal() {
     expect_err(&h, sample(SetToken), InternalError);
 }
 
+const DELETE_SQL: &str = "^DELETE FROM github_integrations i WHERE i.project_id = \\$1 RETURNING";
+
+/// The deleted integration's row: token and `[owner, name, full_name, hook id]` per hook.
+fn removed_row(hooks: &[(&str, i64)]) -> Vec<Vec<Value>> {
+    let hooks: Vec<Value> = hooks
+        .iter()
+        .map(|(name, id)| json!(["acme", name, format!("acme/{name}"), id]))
+        .collect();
+    vec![vec![
+        json!(token_enc()),
+        json!(Value::Array(hooks).to_string()),
+    ]]
+}
+
 #[test]
-fn delete_token_removes_hooks_and_reports_failures() {
+fn delete_token_removes_rows_first_then_hooks_and_reports_failures() {
     let h = host();
-    let hook = |name: &str, id: i64| {
-        vec![
-            json!(token_enc()),
-            json!("acme"),
-            json!(name),
-            json!(format!("acme/{name}")),
-            json!(id),
-        ]
-    };
     h.on_query(
-        HOOKS_SQL,
-        HOOK_COLUMNS,
-        vec![
-            hook("widgets", 77),
-            hook("gone", 78),
-            hook("gadgets", 79),
-            hook("nohook", 0),
-        ],
+        DELETE_SQL,
+        &["access_token_enc", "hooks"],
+        removed_row(&[("widgets", 77), ("gone", 78), ("gadgets", 79)]),
     );
     h.on_fetch(
         "DELETE",
@@ -247,10 +239,6 @@ fn delete_token_removes_hooks_and_reports_failures() {
         500,
         &json!({"message": "boom"}),
     );
-    h.on_exec(
-        "^DELETE FROM github_integrations WHERE project_id = \\$1$",
-        1,
-    );
     let data = expect_ok(&h, sample(DeleteToken), 200);
     assert_eq!(data["removed"], json!(true));
     assert_eq!(
@@ -262,14 +250,11 @@ fn delete_token_removes_hooks_and_reports_failures() {
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0]["full_name"], json!("acme/gadgets"));
     assert!(failures[0]["reason"].as_str().unwrap().contains("500"));
-    assert_eq!(
-        db_call(&h, "LEFT JOIN github_repositories").params,
-        vec![uuid(PROJECT)]
-    );
-    assert_eq!(
-        db_call(&h, "DELETE FROM github_integrations").params,
-        vec![uuid(PROJECT)]
-    );
+    let delete = db_call(&h, "DELETE FROM github_integrations");
+    assert_eq!(delete.params, vec![uuid(PROJECT)]);
+    assert!(delete.sql.contains("r.webhook_id > 0"));
+    // One DB call, and it comes before any GitHub call: rows never outlive a half-done cleanup.
+    assert_eq!(h.calls().db(), 1);
     assert!(
         h.fetches()
             .iter()
@@ -281,7 +266,7 @@ fn delete_token_removes_hooks_and_reports_failures() {
 #[test]
 fn delete_token_without_integration_removes_nothing() {
     let h = host();
-    h.on_query(HOOKS_SQL, HOOK_COLUMNS, vec![]);
+    h.on_query(DELETE_SQL, &["access_token_enc", "hooks"], vec![]);
     let data = expect_ok(&h, sample(DeleteToken), 200);
     assert_eq!(
         data,
@@ -295,17 +280,10 @@ fn delete_token_without_integration_removes_nothing() {
 fn delete_token_without_key_still_deletes_rows_and_reports_hooks() {
     let h = FakeHost::new();
     h.on_query(
-        HOOKS_SQL,
-        HOOK_COLUMNS,
-        vec![vec![
-            json!(token_enc()),
-            json!("acme"),
-            json!("widgets"),
-            json!("acme/widgets"),
-            json!(77),
-        ]],
+        DELETE_SQL,
+        &["access_token_enc", "hooks"],
+        removed_row(&[("widgets", 77)]),
     );
-    h.on_exec("DELETE FROM github_integrations", 1);
     let data = expect_ok(&h, sample(DeleteToken), 200);
     assert_eq!(data["removed"], json!(true));
     assert_eq!(data["webhooks_deleted"], json!(0));
@@ -319,19 +297,9 @@ fn delete_token_without_key_still_deletes_rows_and_reports_hooks() {
 #[test]
 pub(super) fn delete_token_db_failure_is_internal() {
     let h = host();
-    h.on_query(
-        HOOKS_SQL,
-        HOOK_COLUMNS,
-        vec![vec![
-            json!(token_enc()),
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
-        ]],
-    );
-    h.on_exec_err("DELETE FROM github_integrations", DB_DETAIL);
+    h.on_query_err(DELETE_SQL, DB_DETAIL);
     expect_err(&h, sample(DeleteToken), InternalError);
+    assert_eq!(h.calls().fetch, 0, "no hook is deleted while the rows stay");
 }
 
 fn accessible_repo(name: &str, private: bool) -> Value {

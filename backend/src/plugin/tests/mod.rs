@@ -22,6 +22,7 @@ mod events;
 mod integration;
 mod pr_workflow;
 mod pull_requests;
+mod replicas;
 mod repositories;
 mod routing;
 mod webhook;

@@ -4,9 +4,11 @@ use super::*;
 use crate::generated::api::ErrorCode::*;
 use crate::generated::api::Operation::*;
 
-const CTX_SQL: &str = "SELECT i.id AS integration_id";
-const CTX_COLUMNS: &[&str] = &["integration_id", "access_token_enc", "already_linked"];
+const CTX_SQL: &str = "SELECT id AS integration_id, access_token_enc FROM github_integrations";
+const CTX_COLUMNS: &[&str] = &["integration_id", "access_token_enc"];
 const INSERT_SQL: &str = "INSERT INTO github_repositories";
+const FILL_SQL: &str = "UPDATE github_repositories SET webhook_id";
+const RELEASE_SQL: &str = r"^DELETE FROM github_repositories WHERE id = \$1 AND webhook_id = 0$";
 const UNLINK_SQL: &str = "FROM github_repositories r JOIN github_integrations";
 const UNLINK_COLUMNS: &[&str] = &[
     "owner",
@@ -28,62 +30,88 @@ fn hooks_url() -> String {
     format!("{GH}/repos/acme/widgets/hooks")
 }
 
-/// The re-check by GitHub's id and canonical name, after reading the repository.
-const EXISTING_SQL: &str =
-    r"SELECT 1 FROM github_repositories WHERE project_id = \$1 AND \(github_repo_id = \$2";
-
-/// Integration found, repository not linked yet (under any name), GitHub knows the repository.
+/// Integration found, GitHub knows the repository, the secret is drawn.
 fn link_ready() -> FakeHost {
+    link_ready_with(github_repo())
+}
+
+/// Like [`link_ready`], GitHub answering `repo` for the repository.
+fn link_ready_with(repo: Value) -> FakeHost {
     let h = host();
     h.on_query(
         CTX_SQL,
         CTX_COLUMNS,
-        vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(false)]],
+        vec![vec![uuid(INTEGRATION), json!(token_enc())]],
     );
-    h.on_fetch("GET", &repo_url(), gh_json(200, github_repo()));
-    h.on_query(EXISTING_SQL, &["?column?"], vec![]);
+    h.on_fetch("GET", &repo_url(), gh_json(200, repo));
+    entropy(&h, 4);
+    h
+}
+
+/// …and the row is claimed.
+fn claimed() -> FakeHost {
+    claimed_from(link_ready())
+}
+
+fn claimed_from(h: FakeHost) -> FakeHost {
+    h.on_query(
+        INSERT_SQL,
+        &["id", "created_at", "updated_at"],
+        vec![vec![uuid(REPO), json!(T1), json!(T1)]],
+    );
     h
 }
 
 #[test]
-fn link_repository_refuses_a_repository_linked_under_its_former_name() {
-    let h = host();
-    h.on_query(
-        CTX_SQL,
-        CTX_COLUMNS,
-        vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(false)]],
+fn a_racing_link_that_loses_the_claim_touches_no_hook() {
+    // The other replica claimed the row: no hook is created, none is deleted.
+    let h = link_ready();
+    h.on_query(INSERT_SQL, &["id", "created_at", "updated_at"], vec![]);
+    let r = expect_err(&h, sample(LinkRepository), GithubRepoAlreadyLinked);
+    assert_eq!(r.status, 409);
+    assert!(
+        h.fetches().iter().all(|f| f.method == "GET"),
+        "{:?}",
+        h.fetches()
     );
-    h.on_fetch("GET", &repo_url(), gh_json(200, github_repo()));
-    h.on_query(EXISTING_SQL, &["?column?"], vec![vec![json!(1)]]);
-    expect_err(&h, sample(LinkRepository), GithubRepoAlreadyLinked);
-    let check = db_call(&h, "(github_repo_id = $2 OR lower(full_name) = lower($3))");
-    assert_eq!(check.params[..2], [uuid(PROJECT), json!(9001)]);
-    // Refused before any webhook exists: nothing to clean up, nothing written.
-    assert!(h.fetches().iter().all(|f| f.method == "GET"));
-    assert!(writes(&h).is_empty());
+    let claim = db_call(&h, INSERT_SQL);
+    assert!(
+        claim.sql.contains("ON CONFLICT DO NOTHING"),
+        "{}",
+        claim.sql
+    );
+    assert!(
+        claim
+            .sql
+            .contains("r.github_repo_id IS NULL AND lower(r.full_name) = lower($5::text)")
+    );
+    assert_eq!(claim.params[7], json!(9001));
     h.assert_all_consumed();
 }
 
-/// …and the entropy for the secret + nonce and a created hook 77.
-fn hook_created() -> FakeHost {
-    hook_created_with(Value::Null)
+#[test]
+fn link_repository_refuses_a_repository_linked_under_its_former_name() {
+    // GitHub's id decides: the claim conflicts whatever name the existing row has.
+    let h = link_ready();
+    h.on_query(INSERT_SQL, &["id", "created_at", "updated_at"], vec![]);
+    expect_err(&h, sample(LinkRepository), GithubRepoAlreadyLinked);
+    assert_eq!(
+        db_call(&h, INSERT_SQL).params[..2],
+        [uuid(PROJECT), uuid(INTEGRATION)]
+    );
+    assert_eq!(
+        writes(&h).len(),
+        1,
+        "only the claim, which inserted nothing"
+    );
 }
 
-/// Like [`hook_created`], GitHub reporting `clone_url` for the repository.
-fn hook_created_with(clone_url: Value) -> FakeHost {
-    let h = host();
-    h.on_query(
-        CTX_SQL,
-        CTX_COLUMNS,
-        vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(false)]],
-    );
-    let mut repo = github_repo();
-    if !clone_url.is_null() {
-        repo["clone_url"] = clone_url;
-    }
-    h.on_fetch("GET", &repo_url(), gh_json(200, repo));
-    h.on_query(EXISTING_SQL, &["?column?"], vec![]);
-    entropy(&h, 4);
+/// …and a created hook 77.
+fn hook_created() -> FakeHost {
+    hook_created_from(claimed())
+}
+
+fn hook_created_from(h: FakeHost) -> FakeHost {
     h.on_fetch(
         "POST",
         &hooks_url(),
@@ -122,6 +150,7 @@ fn repo_row(id: Uuid, webhook_id: i64) -> Vec<Value> {
         json!("9001"),
         Value::Null,
         Value::Null,
+        Value::Null,
     ]
 }
 
@@ -138,6 +167,7 @@ const REPO_COLUMNS: &[&str] = &[
     "created_at",
     "updated_at",
     "github_repo_id",
+    "github_repo_updated_at",
     "clone_url",
     "private",
 ];
@@ -146,8 +176,8 @@ const REPO_COLUMNS: &[&str] = &[
 fn list_linked_repositories_shows_the_stored_clone_url() {
     let h = host();
     let mut row = repo_row(REPO, 77);
-    row[12] = json!("https://ghe.example.com/acme/widgets.git");
-    row[13] = json!(false);
+    row[13] = json!("https://ghe.example.com/acme/widgets.git");
+    row[14] = json!(false);
     h.on_query("FROM \"github_repositories\"", REPO_COLUMNS, vec![row]);
     let data = expect_ok(&h, sample(ListLinkedRepositories), 200);
     assert_eq!(
@@ -188,12 +218,10 @@ fn list_linked_repositories_is_one_scoped_query() {
 
 #[test]
 fn link_repository_creates_hook_and_stores_encrypted_secret() {
-    let h = hook_created_with(json!("https://ghe.example.com/acme/widgets.git"));
-    h.on_query(
-        INSERT_SQL,
-        &["id", "created_at", "updated_at"],
-        vec![vec![uuid(REPO), json!(T1), json!(T1)]],
-    );
+    let mut repo = github_repo();
+    repo["clone_url"] = json!("https://ghe.example.com/acme/widgets.git");
+    let h = hook_created_from(claimed_from(link_ready_with(repo)));
+    h.on_query(FILL_SQL, &["updated_at"], vec![vec![json!(T2)]]);
     let mut r = sample(LinkRepository);
     r.body = json!({"owner": " acme ", "repo_name": "widgets.git"})
         .to_string()
@@ -206,11 +234,11 @@ fn link_repository_creates_hook_and_stores_encrypted_secret() {
             "full_name": "acme/widgets", "default_branch": "main",
             "clone_url": "https://ghe.example.com/acme/widgets.git",
             "html_url": "https://github.com/acme/widgets", "webhook_active": true,
-            "created_at": T1, "updated_at": T1
+            "created_at": T1, "updated_at": T2
         })
     );
     let ctx = db_call(&h, CTX_SQL);
-    assert_eq!(ctx.params, vec![uuid(PROJECT), json!("acme/widgets")]);
+    assert_eq!(ctx.params, vec![uuid(PROJECT)]);
     // The hook: our URL, JSON, the three events, a fresh 64-hex secret.
     let create = h
         .fetches()
@@ -225,30 +253,32 @@ fn link_repository_creates_hook_and_stores_encrypted_secret() {
     let secret = body["config"]["secret"].as_str().unwrap().to_string();
     assert_eq!(secret.len(), 64);
     assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()));
-    // The row: hook id, GitHub repo id, and the secret encrypted under ENCRYPTION_KEY.
+    // The claimed row: GitHub repo id and the secret encrypted under ENCRYPTION_KEY, stored
+    // before the hook exists (so its ping verifies); then the hook id.
     let insert = db_call(&h, INSERT_SQL);
-    assert!(
-        insert
-            .sql
-            .contains("ON CONFLICT (project_id, full_name) DO NOTHING")
-    );
+    assert!(insert.sql.contains("ON CONFLICT DO NOTHING"));
     assert_eq!(insert.params[0], uuid(PROJECT));
     assert_eq!(insert.params[1], uuid(INTEGRATION));
-    assert_eq!(insert.params[5], json!(77));
-    assert_eq!(insert.params[8], json!(9001));
+    assert_eq!(insert.params[7], json!(9001));
     // GitHub's own clone URL and visibility are stored, for the repository capability.
     assert_eq!(
         insert.params[9],
         json!("https://ghe.example.com/acme/widgets.git")
     );
     assert_eq!(insert.params[10], json!(true));
-    assert_eq!(
-        data["clone_url"],
-        json!("https://ghe.example.com/acme/widgets.git")
-    );
-    let stored = insert.params[6].as_str().unwrap();
+    let stored = insert.params[5].as_str().unwrap();
     assert_eq!(key().decrypt_string(stored).unwrap(), secret);
-    // Budget: context, re-check by GitHub id, entropy, insert; GitHub: read repo, create hook.
+    assert_eq!(db_call(&h, FILL_SQL).params, vec![uuid(REPO), json!(77)]);
+    let order: Vec<String> = h
+        .db_calls()
+        .iter()
+        .map(|c| c.sql[..20].to_string())
+        .collect();
+    assert!(
+        order[2].starts_with("INSERT") && order[3].starts_with("UPDATE"),
+        "{order:?}"
+    );
+    // Budget: context, entropy, claim, fill; GitHub: read repo, create hook (as before).
     // The secret stays inside.
     assert_eq!((h.calls().db(), h.calls().fetch), (4, 2));
     let text = data.to_string();
@@ -263,8 +293,7 @@ fn link_repository_creates_hook_and_stores_encrypted_secret() {
 
 #[test]
 fn link_repository_replaces_a_stale_hook_with_our_url() {
-    let h = link_ready();
-    entropy(&h, 4);
+    let h = claimed();
     h.on_fetch_json(
         "POST",
         &hooks_url(),
@@ -277,19 +306,43 @@ fn link_repository_replaces_a_stale_hook_with_our_url() {
         200,
         &json!([{"id": 12, "config": {"url": "https://elsewhere.example/hook"}}, {"id": 55, "config": {"url": hook_url()}}]),
     );
+    h.on_query("webhook_id = \\$2::bigint", &["?column?"], vec![]);
     h.on_fetch(
         "DELETE",
         &format!("{GH}/repos/acme/widgets/hooks/55"),
         FetchResponse::new(204, ""),
     );
     h.on_fetch("POST", &hooks_url(), gh_json(201, json!({"id": 78})));
-    h.on_query(
-        INSERT_SQL,
-        &["id", "created_at", "updated_at"],
-        vec![vec![uuid(REPO), json!(T1), json!(T1)]],
-    );
+    h.on_query(FILL_SQL, &["updated_at"], vec![vec![json!(T1)]]);
     expect_ok(&h, sample(LinkRepository), 201);
-    assert_eq!(db_call(&h, INSERT_SQL).params[5], json!(78));
+    assert_eq!(db_call(&h, FILL_SQL).params[1], json!(78));
+    assert_eq!(db_call(&h, "webhook_id = $2::bigint").params[1], json!(55));
+    h.assert_all_consumed();
+}
+
+#[test]
+fn link_repository_keeps_an_existing_hook_that_a_row_still_uses() {
+    let h = claimed();
+    h.on_fetch_json(
+        "POST",
+        &hooks_url(),
+        422,
+        &json!({"message": "Validation Failed", "errors": [{"resource": "Hook", "code": "custom", "message": "Hook already exists on this repository"}]}),
+    );
+    h.on_fetch_json(
+        "GET",
+        &format!("{GH}/repos/acme/widgets/hooks?per_page=100&page=1"),
+        200,
+        &json!([{"id": 55, "config": {"url": hook_url()}}]),
+    );
+    h.on_query(
+        "webhook_id = \\$2::bigint",
+        &["?column?"],
+        vec![vec![json!(1)]],
+    );
+    h.on_exec(RELEASE_SQL, 1);
+    expect_err(&h, sample(LinkRepository), GithubRepoAlreadyLinked);
+    assert!(h.fetches().iter().all(|f| f.method != "DELETE"));
     h.assert_all_consumed();
 }
 
@@ -352,26 +405,9 @@ pub(super) fn link_repository_not_connected() {
 }
 
 #[test]
-pub(super) fn link_repository_already_linked_precheck() {
-    let h = host();
-    h.on_query(
-        CTX_SQL,
-        CTX_COLUMNS,
-        vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(true)]],
-    );
-    expect_err(&h, sample(LinkRepository), GithubRepoAlreadyLinked);
-    assert_eq!((h.calls().db(), h.calls().fetch), (1, 0));
-    assert!(
-        db_call(&h, CTX_SQL)
-            .sql
-            .contains("lower(r.full_name) = lower($2)")
-    );
-}
-
-#[test]
-pub(super) fn link_repository_concurrent_insert_deletes_the_new_hook() {
+pub(super) fn link_repository_unlinked_while_linking_removes_its_hook() {
     let h = hook_created();
-    h.on_query(INSERT_SQL, &["id", "created_at", "updated_at"], vec![]);
+    h.on_query(FILL_SQL, &["updated_at"], vec![]);
     h.on_fetch(
         "DELETE",
         &format!("{GH}/repos/acme/widgets/hooks/77"),
@@ -384,9 +420,18 @@ pub(super) fn link_repository_concurrent_insert_deletes_the_new_hook() {
 }
 
 #[test]
-pub(super) fn link_repository_insert_failure_deletes_the_new_hook() {
-    let h = hook_created();
+pub(super) fn link_repository_insert_failure_is_internal_before_any_hook() {
+    let h = link_ready();
     h.on_query_err(INSERT_SQL, DB_DETAIL);
+    expect_err(&h, sample(LinkRepository), InternalError);
+    assert!(h.fetches().iter().all(|f| f.method == "GET"));
+}
+
+#[test]
+pub(super) fn link_repository_fill_failure_removes_hook_and_row() {
+    let h = hook_created();
+    h.on_query_err(FILL_SQL, DB_DETAIL);
+    h.on_exec(RELEASE_SQL, 1);
     h.on_fetch_json(
         "DELETE",
         &format!("{GH}/repos/acme/widgets/hooks/77"),
@@ -395,6 +440,7 @@ pub(super) fn link_repository_insert_failure_deletes_the_new_hook() {
     );
     expect_err(&h, sample(LinkRepository), InternalError);
     assert_hook_removed(&h, 77);
+    assert_eq!(db_call(&h, "webhook_id = 0").params, vec![uuid(REPO)]);
     // The failed cleanup is logged.
     assert!(
         h.logs()
@@ -410,7 +456,7 @@ pub(super) fn link_repository_repo_not_accessible() {
         h.on_query(
             CTX_SQL,
             CTX_COLUMNS,
-            vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(false)]],
+            vec![vec![uuid(INTEGRATION), json!(token_enc())]],
         );
         h.on_fetch_json("GET", &repo_url(), status, &json!({"message": "Not Found"}));
         expect_err(&h, sample(LinkRepository), GithubRepoNotAccessible);
@@ -423,7 +469,7 @@ fn repo_read_fails(resp: Result<FetchResponse, &str>) -> FakeHost {
     h.on_query(
         CTX_SQL,
         CTX_COLUMNS,
-        vec![vec![uuid(INTEGRATION), json!(token_enc()), json!(false)]],
+        vec![vec![uuid(INTEGRATION), json!(token_enc())]],
     );
     match resp {
         Ok(r) => h.on_fetch("GET", &repo_url(), r),
@@ -454,8 +500,8 @@ pub(super) fn link_repository_github_unavailable() {
 
 #[test]
 pub(super) fn link_repository_webhook_url_not_public() {
-    let h = link_ready();
-    entropy(&h, 4);
+    let h = claimed();
+    h.on_exec(RELEASE_SQL, 1);
     h.on_fetch_json(
         "POST",
         &hooks_url(),
@@ -466,7 +512,8 @@ pub(super) fn link_repository_webhook_url_not_public() {
     );
     let r = expect_err(&h, sample(LinkRepository), GithubWebhookUrlNotPublic);
     assert!(r.message().contains(&hook_url()));
-    assert!(writes(&h).is_empty());
+    // The claimed row is released again.
+    h.assert_all_consumed();
 }
 
 #[test]
@@ -478,25 +525,25 @@ pub(super) fn link_repository_webhook_creation_failed() {
             json!({"message": "Validation Failed", "errors": [{"resource": "Hook", "code": "custom", "message": "too many hooks"}]}),
         ),
     ] {
-        let h = link_ready();
-        entropy(&h, 4);
+        let h = claimed();
+        h.on_exec(RELEASE_SQL, 1);
         h.on_fetch("POST", &hooks_url(), resp);
         expect_err(&h, sample(LinkRepository), GithubWebhookCreationFailed);
-        assert!(writes(&h).is_empty());
+        h.assert_all_consumed();
     }
 }
 
 #[test]
 pub(super) fn link_repository_without_hook_admin_rights() {
-    let h = link_ready();
-    entropy(&h, 4);
+    let h = claimed();
+    h.on_exec(RELEASE_SQL, 1);
     h.on_fetch_json("POST", &hooks_url(), 404, &json!({"message": "Not Found"}));
     expect_err(
         &h,
         sample(LinkRepository),
         GithubTokenInsufficientPermissions,
     );
-    assert!(writes(&h).is_empty());
+    h.assert_all_consumed();
 }
 
 #[test]

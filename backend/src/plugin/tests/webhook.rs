@@ -4,9 +4,38 @@ use super::*;
 use crate::generated::api::ErrorCode::*;
 use crate::signature;
 
-const LOOKUP_SQL: &str = "FROM github_repositories r JOIN projects p";
-const LOOKUP_COLUMNS: &[&str] = &["id", "full_name", "webhook_secret_enc", "task_id_prefix"];
-const CLAIM_SQL: &str = "INSERT INTO github_webhook_deliveries";
+pub(super) const LOOKUP_SQL: &str = "FROM github_repositories r JOIN projects p";
+pub(super) const LOOKUP_COLUMNS: &[&str] = &[
+    "id",
+    "owner",
+    "repo_name",
+    "full_name",
+    "github_repo_id",
+    "webhook_secret_enc",
+    "task_id_prefix",
+];
+pub(super) const CLAIM_SQL: &str = "INSERT INTO github_webhook_deliveries";
+pub(super) const COMPLETE_SQL: &str =
+    "^WITH done AS \\(UPDATE github_webhook_deliveries SET completed_at";
+
+/// A claim that succeeds, and the completion (with retention) after the work succeeded.
+pub(super) fn claim(h: &FakeHost, delivery_id: &str) {
+    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!(delivery_id)]]);
+    h.on_exec(COMPLETE_SQL, 1);
+}
+
+/// A candidate row as the lookup returns it.
+pub(super) fn candidate(secret_enc: &str, prefix: &str) -> Vec<Value> {
+    vec![
+        uuid(REPO),
+        json!("acme"),
+        json!("widgets"),
+        json!("acme/widgets"),
+        json!(9001),
+        json!(secret_enc),
+        json!(prefix),
+    ]
+}
 const UPSERT_SQL: &str = "INSERT INTO github_pull_requests";
 const AUTOLINK_SQL: &str = "INSERT INTO github_task_pr_links";
 const BRANCH_SQL: &str = "INSERT INTO github_task_branches";
@@ -44,24 +73,19 @@ pub fn delivery(event: &str, payload: &Value, delivery_id: Option<&str>) -> Requ
     r
 }
 
-fn lookup(h: &FakeHost, prefix: &str) {
+pub(super) fn lookup(h: &FakeHost, prefix: &str) {
     h.on_query(
         LOOKUP_SQL,
         LOOKUP_COLUMNS,
-        vec![vec![
-            uuid(REPO),
-            json!("acme/widgets"),
-            json!(secret_enc()),
-            json!(prefix),
-        ]],
+        vec![candidate(&secret_enc(), prefix)],
     );
 }
 
-fn pr_payload(action: &str, state: &str, head: &str, title: &str) -> Value {
+pub(super) fn pr_payload(action: &str, state: &str, head: &str, title: &str) -> Value {
     json!({"action": action, "number": 5, "pull_request": github_pull(5, state, head, title)})
 }
 
-fn push_payload(reference: &str, before: &str, created: bool, deleted: bool) -> Value {
+pub(super) fn push_payload(reference: &str, before: &str, created: bool, deleted: bool) -> Value {
     json!({"ref": reference, "before": before, "after": if deleted { ZERO } else { "3333333333333333333333333333333333333333" },
            "created": created, "deleted": deleted, "forced": false})
 }
@@ -134,17 +158,28 @@ pub(super) fn invalid_signatures_are_rejected_without_writes() {
                 .into_bytes();
         }),
     ];
-    for mutate in variants {
+    // Well-formed but wrong (first and last): checked against the candidates, then the one
+    // uniform 404. Missing or malformed: 401 before any lookup.
+    for (i, mutate) in variants.into_iter().enumerate() {
         let h = host();
-        lookup(&h, "PROJ");
+        let well_formed = i == 0 || i == 5;
+        if well_formed {
+            lookup(&h, "PROJ");
+        }
         let mut r = delivery(
             "pull_request",
             &pr_payload("opened", "open", "feat/PROJ-42-x", "Add auth"),
             Some("d-2"),
         );
         mutate(&mut r);
-        let reply = expect_err(&h, r, WebhookSignatureInvalid);
-        assert_eq!(reply.status, 401);
+        if well_formed {
+            let reply = expect_err(&h, r, WebhookRepositoryNotFound);
+            assert_eq!(reply.status, 404);
+        } else {
+            let reply = expect_err(&h, r, WebhookSignatureInvalid);
+            assert_eq!(reply.status, 401);
+            assert_eq!(h.calls().db(), 0);
+        }
         assert_rejected(&h);
     }
 }
@@ -156,16 +191,7 @@ pub(super) fn empty_or_undecryptable_secret_fails_closed() {
         .encrypt(SECRET.as_bytes(), &[4; 12]);
     for stored in [String::new(), "nothex".to_string(), other] {
         let h = host();
-        h.on_query(
-            LOOKUP_SQL,
-            LOOKUP_COLUMNS,
-            vec![vec![
-                uuid(REPO),
-                json!("acme/widgets"),
-                json!(stored),
-                json!("PROJ"),
-            ]],
-        );
+        h.on_query(LOOKUP_SQL, LOOKUP_COLUMNS, vec![candidate(&stored, "PROJ")]);
         // Even a body "signed" with an empty key must not pass.
         let mut r = delivery(
             "push",
@@ -174,7 +200,7 @@ pub(super) fn empty_or_undecryptable_secret_fails_closed() {
         );
         let sig = signature::sign("", &r.body);
         r.headers.insert("X-Hub-Signature-256".into(), sig);
-        expect_err(&h, r, WebhookSignatureInvalid);
+        expect_err(&h, r, WebhookRepositoryNotFound);
         assert_rejected(&h);
     }
 }
@@ -210,7 +236,7 @@ pub(super) fn webhook_for_a_repo_of_another_project_is_404() {
         signature::sign(SECRET, &r.body),
     );
     expect_err(&h, r, WebhookRepositoryNotFound);
-    assert_eq!(h.calls().total(), 0);
+    assert_eq!(h.calls().db(), 0);
 }
 
 #[test]
@@ -256,7 +282,7 @@ pub(super) fn webhook_lookup_failure_is_internal() {
 fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-10")]]);
+    claim(&h, "d-10");
     h.on_query(
         UPSERT_SQL,
         &["id", "linked_tasks"],
@@ -269,8 +295,8 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
         data,
         json!({"event": "pull_request", "outcome": "processed", "delivery_id": "d-10"})
     );
-    assert!(h.calls().db() <= 4, "budget: {:?}", h.db_calls());
-    assert_eq!(h.calls().db(), 4);
+    // lookup, claim, upsert, auto-link, completion (the claim's lease needs the last one)
+    assert_eq!(h.calls().db(), 5, "budget: {:?}", h.db_calls());
 
     let claim = db_call(&h, CLAIM_SQL);
     assert_eq!(
@@ -333,7 +359,7 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
 fn pull_request_closed_merged_updates_linked_tasks_without_linking() {
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-11")]]);
+    claim(&h, "d-11");
     h.on_query(
         UPSERT_SQL,
         &["id", "linked_tasks"],
@@ -348,7 +374,7 @@ fn pull_request_closed_merged_updates_linked_tasks_without_linking() {
     assert_eq!(emits.len(), 1);
     assert_eq!(emits[0].0, "github.pr_updated");
     assert_eq!(emits[0].1["state"], json!("merged"));
-    assert_eq!(h.calls().db(), 3);
+    assert_eq!(h.calls().db(), 4);
     h.assert_all_consumed();
 }
 
@@ -374,7 +400,7 @@ fn redelivery_is_a_duplicate_without_events() {
 fn stale_delivery_is_ignored_without_events() {
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-12")]]);
+    claim(&h, "d-12");
     h.on_query(UPSERT_SQL, &["id", "linked_tasks"], vec![]);
     let data = outcome(
         &h,
@@ -386,7 +412,7 @@ fn stale_delivery_is_ignored_without_events() {
     );
     assert_eq!(data["outcome"], json!("ignored"));
     assert_eq!(h.emits(), vec![]);
-    assert_eq!(h.calls().db(), 3);
+    assert_eq!(h.calls().db(), 4);
 }
 
 #[test]
@@ -396,7 +422,7 @@ pub(super) fn processing_failure_releases_the_claim_and_is_5xx() {
     h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-13")]]);
     h.on_query_err(UPSERT_SQL, DB_DETAIL);
     h.on_exec(
-        "^DELETE FROM github_webhook_deliveries WHERE delivery_id = \\$1$",
+        "^DELETE FROM github_webhook_deliveries WHERE delivery_id = \\$1 AND completed_at IS NULL$",
         1,
     );
     let r = expect_err(
@@ -421,7 +447,7 @@ pub(super) fn processing_failure_releases_the_claim_and_is_5xx() {
 fn push_creating_a_task_branch_links_it_and_emits() {
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-20")]]);
+    claim(&h, "d-20");
     h.on_query(BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
     let data = outcome(
         &h,
@@ -459,7 +485,7 @@ fn push_creating_a_task_branch_links_it_and_emits() {
             json!({"project_id": PROJECT, "task_id": TASK, "repo_id": REPO, "branch_name": "feat/PROJ-42-x", "source": "push"})
         )]
     );
-    assert_eq!(h.calls().db(), 3);
+    assert_eq!(h.calls().db(), 4);
     h.assert_all_consumed();
 }
 
@@ -467,7 +493,7 @@ fn push_creating_a_task_branch_links_it_and_emits() {
 fn push_of_an_already_linked_branch_emits_nothing() {
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-21")]]);
+    claim(&h, "d-21");
     h.on_query(BRANCH_SQL, &["task_id"], vec![]);
     let data = outcome(
         &h,
@@ -541,7 +567,7 @@ fn task_keys_follow_the_project_prefix() {
     ] {
         let h = host();
         lookup(&h, prefix);
-        h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-23")]]);
+        claim(&h, "d-23");
         h.on_query(BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
         outcome(
             &h,
@@ -594,7 +620,7 @@ fn unknown_events_and_deliveries_without_id() {
 /// Scripts a verified `pull_request` delivery up to the cache upsert (no task linked yet).
 fn accepted_pr_delivery(h: &FakeHost, delivery_id: &str) {
     lookup(h, "PROJ");
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!(delivery_id)]]);
+    claim(h, delivery_id);
     h.on_query(
         UPSERT_SQL,
         &["id", "linked_tasks"],
@@ -636,8 +662,8 @@ fn a_fork_pr_naming_no_task_makes_no_auto_link_query() {
     outcome(&h, delivery("pull_request", &payload, Some("d-31")));
     assert_eq!(
         h.calls().db(),
-        3,
-        "lookup, claim, upsert: {:?}",
+        4,
+        "lookup, claim, upsert, completion: {:?}",
         h.db_calls()
     );
     assert!(h.emits().is_empty());
