@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 mod branches;
+mod budget;
 mod coverage;
 mod events;
 mod integration;
