@@ -1,9 +1,10 @@
-//! `cargo xtask <command>`: the project's task runner (codegen, build, test, dev).
+//! `cargo xtask <command>`: the project's task runner (codegen, build, test, dev, bench).
 //!
 //! Every step says what it is doing; every external tool it needs is checked first and, where it
 //! can be, installed (npm packages via `npm ci`, the wasm target via rustup, Debian packages via
 //! apt when running as root).
 
+mod bench;
 mod codegen;
 mod dev;
 mod tools;
@@ -20,6 +21,8 @@ commands:
   codegen [--check] [--skip-ts]  regenerate every file derived from spec/openapi.yaml and
                                  migrations/*.sql; --check lists stale files and fails instead
   build                          build the release github.wasm (wasm32-wasip1)
+  bench [--quick]                measure the plugin against the raw-SQL floor (devhost, real
+                                 PostgreSQL, loopback); writes docs/perf.md and docs/perf.svg
   test                           run every check and test (what CI runs)
   dev [--github-api URL] [--public-url URL] [--port N]
                                  run the plugin in the local Paca-compatible host
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen::run(&args[1..]),
         Some("build") => tools::build_wasm().map(|path| println!("built {}", path.display())),
         Some("test") => test(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("dev") => dev::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
