@@ -4,6 +4,7 @@
 
 use crate::events::{EmittedEvent, LogLine};
 use crate::runtime::{HostState, write_to_guest};
+use crate::stats::Import;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use wasmtime::{Caller, Extern, Linker, Memory};
@@ -73,6 +74,8 @@ fn no_db() -> String {
 /// Registers all `paca` functions.
 pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap("paca", "log", |mut c: C<'_>, level: i32, p: i64, n: i64| {
+        let host = c.data().env.clone();
+        let _t = host.stats.timer(Import::Log);
         let Some(msg) = read(&mut c, p, n) else {
             return;
         };
@@ -95,11 +98,12 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "paca",
         "config_get",
         |mut c: C<'_>, kp: i64, kl: i64, vpp: i64, vlp: i64| {
+            let env = c.data().env.clone();
+            let _t = env.stats.timer(Import::ConfigGet);
             let Some(key) = read(&mut c, kp, kl) else {
                 return;
             };
             let key = String::from_utf8_lossy(&key).into_owned();
-            let env = c.data().env.clone();
             let value = if key.is_empty() || !env.allowed_config_keys.contains(&key) {
                 String::new()
             } else {
@@ -126,13 +130,15 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
          rlp: i64,
          epp: i64,
          elp: i64| {
+            let env = c.data().env.clone();
+            let _t = env.stats.timer(Import::DbQuery);
             let Some(sql) = read(&mut c, sp, sl) else {
                 return;
             };
             let Some(params) = read(&mut c, pp, pl) else {
                 return;
             };
-            let env = c.data().env.clone();
+            env.stats.capture(Import::DbQuery, &sql, &params);
             let dl = deadline(&c);
             let res = match &env.db {
                 Some(pool) => block_on(&c, crate::db::query(pool, &env.schema, &sql, &params, dl)),
@@ -157,13 +163,15 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "paca",
         "db_query",
         |mut c: C<'_>, sp: i64, sl: i64, pp: i64, pl: i64, rpp: i64, rlp: i64| {
+            let env = c.data().env.clone();
+            let _t = env.stats.timer(Import::DbQuery);
             let Some(sql) = read(&mut c, sp, sl) else {
                 return;
             };
             let Some(params) = read(&mut c, pp, pl) else {
                 return;
             };
-            let env = c.data().env.clone();
+            env.stats.capture(Import::DbQuery, &sql, &params);
             let dl = deadline(&c);
             let Some(pool) = &env.db else { return };
             // legacy: on error nothing is written
@@ -177,13 +185,15 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "paca",
         "db_exec",
         |mut c: C<'_>, sp: i64, sl: i64, pp: i64, pl: i64, rowsp: i64, epp: i64, elp: i64| {
+            let env = c.data().env.clone();
+            let _t = env.stats.timer(Import::DbExec);
             let Some(sql) = read(&mut c, sp, sl) else {
                 return;
             };
             let Some(params) = read(&mut c, pp, pl) else {
                 return;
             };
-            let env = c.data().env.clone();
+            env.stats.capture(Import::DbExec, &sql, &params);
             let dl = deadline(&c);
             let res = match &env.db {
                 Some(pool) => block_on(&c, crate::db::exec(pool, &env.schema, &sql, &params, dl)),
@@ -390,11 +400,12 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "paca",
         "event_emit",
         |mut c: C<'_>, tp: i64, tl: i64, pp: i64, pl: i64| -> i32 {
+            let env = c.data().env.clone();
+            let _t = env.stats.timer(Import::EventEmit);
             let (Some(topic), Some(payload)) = (read(&mut c, tp, tl), read(&mut c, pp, pl)) else {
                 return 0;
             };
             let payload = serde_json::from_slice::<Value>(&payload).unwrap_or_else(|_| json!({}));
-            let env = c.data().env.clone();
             env.events.record_emit(EmittedEvent {
                 topic: String::from_utf8_lossy(&topic).into_owned(),
                 source: env.plugin_id.clone(),
@@ -445,11 +456,12 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "paca",
         "fetch",
         |mut c: C<'_>, rp: i64, rl: i64, opp: i64, olp: i64| {
+            let host = c.data().env.clone();
+            let _t = host.stats.timer(Import::Fetch);
             let out = match read(&mut c, rp, rl) {
                 Some(req) => {
-                    let env = c.data().env.clone();
                     let dl = deadline(&c);
-                    block_on(&c, env.fetch.perform(&req, dl))
+                    block_on(&c, host.fetch.perform(&req, dl))
                 }
                 None => crate::fetch::error_json("fetch: invalid request"),
             };

@@ -19,6 +19,7 @@ pub mod pg;
 pub mod routing;
 pub mod runtime;
 pub mod seed;
+pub mod stats;
 
 pub use runtime::{CallError, HostEnv, Limits, Plugin, RequestCtx};
 pub mod server;

@@ -81,6 +81,8 @@ pub struct HostEnv {
     pub events: Arc<EventLog>,
     pub rt: tokio::runtime::Handle,
     pub(crate) cache: Mutex<HashMap<String, (String, Option<Instant>)>>,
+    /// Calls and time per import (read by `cargo xtask bench`).
+    pub stats: crate::stats::HostStats,
 }
 
 impl HostEnv {
@@ -97,6 +99,7 @@ impl HostEnv {
             events: Arc::new(EventLog::default()),
             rt,
             cache: Mutex::new(HashMap::new()),
+            stats: Default::default(),
         }
     }
 }

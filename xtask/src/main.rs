@@ -1,9 +1,10 @@
-//! `cargo xtask <command>`: the project's task runner (codegen, build, test, dev).
+//! `cargo xtask <command>`: the project's task runner (codegen, build, test, dev, bench).
 //!
 //! Every step says what it is doing; every external tool it needs is checked first and, where it
 //! can be, installed (npm packages via `npm ci`, the wasm target via rustup, Debian packages via
 //! apt when running as root).
 
+mod bench;
 mod codegen;
 mod dev;
 mod dist;
@@ -22,6 +23,8 @@ commands:
   codegen [--check] [--skip-ts]  regenerate every file derived from spec/openapi.yaml and
                                  migrations/*.sql; --check lists stale files and fails instead
   build                          build the release github.wasm (wasm32-wasip1)
+  bench [--quick]                measure the plugin against the raw-SQL floor (devhost, real
+                                 PostgreSQL, loopback); writes docs/perf.md and docs/perf.svg
   dist [--out DIR] [--package-only]
                                  build the release bundle Paca installs: six .tar.gz archives
                                  and checksums.txt, byte-reproducible (default dist/)
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen::run(&args[1..]),
         Some("build") => tools::build_wasm().map(|path| println!("built {}", path.display())),
         Some("test") => test(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("dev") => dev::run(&args[1..]),
         Some("dist") => dist::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {

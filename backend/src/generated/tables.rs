@@ -157,7 +157,7 @@ impl FromValue for serde_json::Value {
     fn from_value(column: &str, value: &serde_json::Value) -> Result<Self, DecodeError> {
         match value {
             serde_json::Value::String(s) => {
-                serde_json::from_str(s)
+                serde_json::from_slice(s.as_bytes())
                     .map_err(|e| DecodeError::InvalidJson {
                         column: column.to_string(),
                         message: e.to_string(),

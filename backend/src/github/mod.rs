@@ -131,7 +131,7 @@ fn error_parts(body: &str, status: u16) -> (String, Vec<String>) {
         #[serde(default)]
         errors: Option<Vec<Value>>,
     }
-    let parsed: Option<Body> = serde_json::from_str(body).ok();
+    let parsed: Option<Body> = serde_json::from_slice(body.as_bytes()).ok();
     let message = parsed
         .as_ref()
         .and_then(|b| b.message.clone())
@@ -296,7 +296,8 @@ impl<'h, H: Host> GithubClient<'h, H> {
     }
 
     fn decode<T: DeserializeOwned>(resp: &FetchResponse) -> Result<T, GithubError> {
-        serde_json::from_str(&resp.body).map_err(|e| GithubError::Decode(e.to_string()))
+        // from_slice everywhere: one JSON reader type in the module, not two.
+        serde_json::from_slice(resp.body.as_bytes()).map_err(|e| GithubError::Decode(e.to_string()))
     }
 
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, GithubError> {

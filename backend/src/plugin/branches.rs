@@ -123,7 +123,7 @@ pub(super) fn create<H: Host>(
         .map_err(|e| match e {
             GithubError::Validation { message, details }
                 if format!("{message} {}", details.join(" "))
-                    .to_lowercase()
+                    .to_ascii_lowercase()
                     .contains("already exists") =>
             {
                 ApiError::new(

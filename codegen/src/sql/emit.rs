@@ -395,7 +395,7 @@ fn runtime() -> TokenStream {
             fn from_value(column: &str, value: &serde_json::Value) -> Result<Self, DecodeError> {
                 match value {
                     serde_json::Value::String(s) => {
-                        serde_json::from_str(s).map_err(|e| DecodeError::InvalidJson {
+                        serde_json::from_slice(s.as_bytes()).map_err(|e| DecodeError::InvalidJson {
                             column: column.to_string(),
                             message: e.to_string(),
                         })

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 mod branches;
+mod budget;
 mod capability;
 mod coverage;
 mod events;

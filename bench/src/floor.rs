@@ -1,0 +1,73 @@
+//! The physical floor of an operation: the very statements the plugin sent (captured by
+//! devhost), executed directly with sqlx in the host's transaction shape — one transaction per
+//! statement, `SET LOCAL search_path` first — plus, on member routes, the host's own membership
+//! check. No wasm, no HTTP, no JSON mapping of results.
+
+use anyhow::Context;
+use paca_devhost::guard;
+use paca_devhost::stats::CapturedSql;
+use sqlx::{AssertSqlSafe, Executor, PgPool};
+
+pub const SCHEMA: &str = "plugin_data_com_paca_github";
+
+/// The statements of one request, with the plugin's params bound as literals the way the
+/// host binds them (so the floor runs byte-for-byte the same SQL).
+#[derive(Clone, Debug)]
+pub struct Statements {
+    pub bound: Vec<String>,
+}
+
+/// Binds captured statements; every param equal to `vary` (e.g. the delivery id) is replaced
+/// by `with`, so each replay is a new delivery like the plugin's runs are.
+pub fn bind(captured: &[CapturedSql], vary: Option<(&str, &str)>) -> anyhow::Result<Statements> {
+    let mut bound = Vec::with_capacity(captured.len());
+    for c in captured {
+        let mut params =
+            guard::parse_params(&c.params).map_err(|e| anyhow::anyhow!("params: {e}"))?;
+        if let Some((from, to)) = vary {
+            for p in &mut params {
+                if p.as_str() == Some(from) {
+                    *p = serde_json::Value::String(to.to_owned());
+                }
+            }
+        }
+        bound.push(guard::bind_literals(&c.sql, &params).map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    Ok(Statements { bound })
+}
+
+/// One host DB call: `BEGIN; SET LOCAL search_path …; <stmt>; COMMIT`, rows fetched.
+pub async fn host_call(pool: &PgPool, sql: &str) -> anyhow::Result<usize> {
+    let mut tx = pool.begin().await?;
+    tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
+        "SET LOCAL search_path TO {SCHEMA}, public"
+    ))))
+    .await?;
+    let rows = sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+        .fetch_all(&mut *tx)
+        .await
+        .with_context(|| format!("floor statement failed: {sql}"))?;
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// The host's `requireActions` membership lookup, exactly as devhost runs it.
+pub async fn membership(pool: &PgPool, project: &str, user: &str) -> anyhow::Result<()> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT id::text FROM public.project_members WHERE project_id = $1::uuid AND user_id = $2::uuid",
+    )
+    .bind(project)
+    .bind(user)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|_| ())
+        .context("the floor's caller is not a member")
+}
+
+/// Runs one request's statements in order.
+pub async fn run(pool: &PgPool, s: &Statements) -> anyhow::Result<()> {
+    for sql in &s.bound {
+        host_call(pool, sql).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! `cargo xtask bench [--quick]`: builds the release `github.wasm` (with its size budget) and
+//! the bench (profile `perf`), then runs it: devhost + fake GitHub + an ephemeral PostgreSQL on
+//! loopback, the plugin measured against the raw-SQL floor of its own statements. Prints one
+//! table and writes `docs/perf.md` and `docs/perf.svg`.
+
+use crate::{Result, root, tools};
+use std::process::Command;
+
+pub fn run(args: &[String]) -> Result {
+    let mut passthrough = Vec::new();
+    for a in args {
+        match a.as_str() {
+            "--quick" => passthrough.push(a.clone()),
+            other => return Err(format!("`bench` takes only --quick (got `{other}`)")),
+        }
+    }
+    let root = root();
+    tools::step("Checking tools");
+    tools::ensure_postgres()?;
+    let wasm = tools::build_wasm()?;
+    tools::step("Building the bench (devhost, profile perf)");
+    tools::cargo(&["build", "-p", "paca-bench", "--profile", "perf", "--locked"])?;
+    tools::step("Measuring (loopback only; a few minutes)");
+    let bin = root.join("target/perf/paca-bench");
+    tools::run(
+        Command::new(&bin)
+            .arg("--wasm")
+            .arg(&wasm)
+            .arg("--manifest")
+            .arg(root.join("plugin.json"))
+            .arg("--migrations")
+            .arg(root.join("migrations"))
+            .arg("--budget")
+            .arg(root.join("backend/host-call-budget.txt"))
+            .arg("--docs")
+            .arg(root.join("docs"))
+            .args(&passthrough)
+            .current_dir(&root),
+    )
+}
