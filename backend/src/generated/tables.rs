@@ -426,6 +426,8 @@ pub enum GithubRepositories {
     UpdatedAt,
     GithubRepoId,
     GithubRepoUpdatedAt,
+    CloneUrl,
+    Private,
 }
 
 impl GithubRepositories {
@@ -444,6 +446,8 @@ impl GithubRepositories {
         Self::UpdatedAt,
         Self::GithubRepoId,
         Self::GithubRepoUpdatedAt,
+        Self::CloneUrl,
+        Self::Private,
     ];
 }
 
@@ -476,6 +480,10 @@ pub struct GithubRepositoriesRow {
     pub github_repo_id: Option<i64>,
     /// `github_repo_updated_at TIMESTAMPTZ` (RFC 3339 text as the host sends it)
     pub github_repo_updated_at: Option<String>,
+    /// `clone_url TEXT`
+    pub clone_url: Option<String>,
+    /// `private BOOLEAN`
+    pub private: Option<bool>,
 }
 
 impl FromRow for GithubRepositoriesRow {
@@ -494,6 +502,8 @@ impl FromRow for GithubRepositoriesRow {
             updated_at: row.get("updated_at")?,
             github_repo_id: row.get("github_repo_id")?,
             github_repo_updated_at: row.get("github_repo_updated_at")?,
+            clone_url: row.get("clone_url")?,
+            private: row.get("private")?,
         })
     }
 }
