@@ -523,12 +523,12 @@ async fn webhook_errors_and_anonymous_access() {
     assert_eq!(body["data"]["outcome"], "processed");
     assert_eq!(body["data"]["delivery_id"], "d-1");
 
-    // wrong signature / none → 401
+    // no signature, or not a signature at all → 401 (before any lookup)
     let wrong = fake_github::sign(b"not-the-secret", ping.as_bytes());
     for headers in [
         vec![
             ("X-GitHub-Event", "ping"),
-            ("X-Hub-Signature-256", wrong.as_str()),
+            ("X-Hub-Signature-256", "sha1=x"),
         ],
         vec![("X-GitHub-Event", "ping")],
     ] {
@@ -538,6 +538,21 @@ async fn webhook_errors_and_anonymous_access() {
             (401, Some("WEBHOOK_SIGNATURE_INVALID"))
         );
     }
+    // a wrong signature gets the same answer as a repository that is not linked: 404
+    let (s, body) = w
+        .post_webhook(
+            pid,
+            &[
+                ("X-GitHub-Event", "ping"),
+                ("X-Hub-Signature-256", wrong.as_str()),
+            ],
+            &ping,
+        )
+        .await;
+    assert_eq!(
+        (s, body["error_code"].as_str()),
+        (404, Some("WEBHOOK_REPOSITORY_NOT_FOUND"))
+    );
     // a repository not linked to this project → 404 (the other project has none linked)
     let (s, body) = w
         .post_webhook(
@@ -552,7 +567,11 @@ async fn webhook_errors_and_anonymous_access() {
     );
     let unknown = json!({"repository": {"id": 424242, "full_name": "alice/unknown"}}).to_string();
     let (s, body) = w
-        .post_webhook(pid, &[("X-GitHub-Event", "ping")], &unknown)
+        .post_webhook(
+            pid,
+            &[("X-GitHub-Event", "ping"), ("X-Hub-Signature-256", &sig)],
+            &unknown,
+        )
         .await;
     assert_eq!(
         (s, body["error_code"].as_str()),
@@ -581,7 +600,7 @@ async fn webhook_errors_and_anonymous_access() {
     assert!(s == 404 || s == 405, "{s}");
     assert!(w.host.emitted_events().is_empty());
 
-    // the generated client also reaches the webhook anonymously (unsigned → 401)
+    // the generated client also reaches the webhook anonymously
     let map: serde_json::Map<String, Value> = serde_json::from_str(&ping).unwrap();
     let r = w.anon.receive_webhook(&pid, &map).await;
     status(r, 400); // no X-GitHub-Event from the typed client

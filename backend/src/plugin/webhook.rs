@@ -55,6 +55,44 @@ row_type!(Upserted {
 
 row_type!(LinkedTask { task_id: Uuid });
 
+row_type!(CachedPr { id: Uuid });
+
+row_type!(Claimed {
+    delivery_id: String
+});
+
+/// A query of the delivery's work. The repository can be unlinked (or its project's token
+/// deleted) by another replica while the delivery runs: the foreign key then fails, and the
+/// answer is the same 404 as for any repository that is not linked, not a 500.
+fn webhook_rows<H: Host, T: crate::generated::tables::FromRow>(
+    p: &Plugin<'_, H>,
+    what: &str,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<T>, ApiError> {
+    let result = p.host.db_query(sql, params).map_err(|e| {
+        if e.to_string().contains("23503") {
+            p.log(
+                LogLevel::Info,
+                &format!("github: the repository went away while trying to {what}: {e}"),
+            );
+            not_verified()
+        } else {
+            p.internal(what, e)
+        }
+    })?;
+    result.decode().map_err(|e| p.internal(what, e))
+}
+
+fn webhook_row<H: Host, T: crate::generated::tables::FromRow>(
+    p: &Plugin<'_, H>,
+    what: &str,
+    sql: &str,
+    params: &[Value],
+) -> Result<Option<T>, ApiError> {
+    Ok(webhook_rows(p, what, sql, params)?.into_iter().next())
+}
+
 #[derive(Deserialize)]
 struct Envelope {
     repository: Option<RepositoryRef>,
@@ -352,7 +390,8 @@ fn claimed<H: Host>(
     let Some(id) = delivery_id else {
         return apply();
     };
-    let claim = p.query(
+    let claim: Vec<Claimed> = webhook_rows(
+        p,
         "record the delivery",
         &format!(
             "INSERT INTO github_webhook_deliveries AS d (delivery_id, repo_id, event) VALUES ($1, $2, $3) \
@@ -447,15 +486,34 @@ fn pull_request<H: Host>(
         super::pull_requests::UPSERT_PR
     );
     let params = super::pull_requests::upsert_params(project_id, repo.id, pr);
-    let Some(upserted) = p.row::<Upserted>("cache the pull request", &sql, &params)? else {
-        // An older delivery than the cached state: applying it would roll the cache back.
-        return Ok(WebhookOutcomeKind::Ignored);
-    };
-    let mut linked: Vec<Uuid> = serde_json::from_value(upserted.linked_tasks)
-        .map_err(|e| p.internal("read the linked tasks", e))?;
+    let opened = matches!(payload.action.as_str(), "opened" | "reopened");
+    let (pr_id, mut linked, fresh) =
+        match webhook_row::<H, Upserted>(p, "cache the pull request", &sql, &params)? {
+            Some(u) => {
+                let linked: Vec<Uuid> = serde_json::from_value(u.linked_tasks)
+                    .map_err(|e| p.internal("read the linked tasks", e))?;
+                (u.id, linked, true)
+            }
+            // An older delivery than the cached state: applying it would roll the cache back.
+            // An `opened` that arrives after a newer state still links (the order of deliveries
+            // must not decide which tasks get the PR), but announces no (stale) state.
+            None if opened => {
+                let cached: Option<CachedPr> = webhook_row(
+                    p,
+                    "read the cached pull request",
+                    "SELECT id FROM github_pull_requests WHERE repo_id = $1 AND pr_number = $2",
+                    &[uuid_param(repo.id), Value::from(pr.number)],
+                )?;
+                match cached {
+                    Some(c) => (c.id, Vec::new(), false),
+                    None => return Ok(WebhookOutcomeKind::Ignored),
+                }
+            }
+            None => return Ok(WebhookOutcomeKind::Ignored),
+        };
 
     let mut new_links = Vec::new();
-    if matches!(payload.action.as_str(), "opened" | "reopened") {
+    if opened {
         // Candidate tasks: those whose linked branch this PR comes from (same repository
         // only), and those a key in its branch name or title names.
         let mut numbers = keys(&pr.head.ref_name, &repo.task_id_prefix);
@@ -464,7 +522,7 @@ fn pull_request<H: Host>(
                 numbers.push(n);
             }
         }
-        let mut params = vec![uuid_param(upserted.id)];
+        let mut params = vec![uuid_param(pr_id)];
         let mut candidates = Vec::new();
         if !from_fork {
             candidates.push(format!(
@@ -493,14 +551,15 @@ fn pull_request<H: Host>(
                  ON CONFLICT (task_id, pull_request_id) DO NOTHING RETURNING task_id",
                 candidates.join(" UNION ")
             );
-            let rows: Vec<LinkedTask> = p.rows("auto-link the pull request", &sql, &params)?;
+            let rows: Vec<LinkedTask> =
+                webhook_rows(p, "auto-link the pull request", &sql, &params)?;
             new_links = rows.into_iter().map(|r| r.task_id).collect();
         }
     }
 
     let details = |action: &str| {
         json!({
-            "pull_request_id": upserted.id.to_string(),
+            "pull_request_id": pr_id.to_string(),
             "pr_number": pr.number,
             "title": pr.title,
             "state": pr.effective_state(),
@@ -521,6 +580,13 @@ fn pull_request<H: Host>(
         if !linked.contains(task_id) {
             linked.push(*task_id);
         }
+    }
+    if !fresh {
+        return Ok(if new_links.is_empty() {
+            WebhookOutcomeKind::Ignored
+        } else {
+            WebhookOutcomeKind::Processed
+        });
     }
     for task_id in &linked {
         p.emit(
@@ -565,7 +631,7 @@ fn push<H: Host>(
         uuid_param(project_id),
     ];
     params.extend(numbers.iter().map(|n| Value::from(*n)));
-    let rows: Vec<LinkedTask> = p.rows("auto-link the branch", &sql, &params)?;
+    let rows: Vec<LinkedTask> = webhook_rows(p, "auto-link the branch", &sql, &params)?;
     for row in &rows {
         p.emit(
             topics::BRANCH_LINKED,

@@ -63,6 +63,16 @@ pub struct World {
 
 /// Starts a devhost on a port chosen up front, so `PUBLIC_URL` can name it.
 async fn start_host(gh_url: &str) -> DevHost {
+    start_host_with(gh_url, None, None).await
+}
+
+/// Like [`start_host`], optionally on an existing database and with another host's public URL
+/// (replicas behind one load balancer share both).
+pub async fn start_host_with(
+    gh_url: &str,
+    database_url: Option<&str>,
+    public_url: Option<&str>,
+) -> DevHost {
     let mut last = None;
     for _ in 0..5 {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -70,12 +80,16 @@ async fn start_host(gh_url: &str) -> DevHost {
             .expect("free port")
             .port();
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        let cfg = DevHostConfig::new(wasm_path(), repo_root().join("plugin.json"))
+        let public = public_url.map_or_else(|| format!("http://{addr}"), str::to_string);
+        let mut cfg = DevHostConfig::new(wasm_path(), repo_root().join("plugin.json"))
             .migrations(repo_root().join("migrations"))
             .config("ENCRYPTION_KEY", ENCRYPTION_KEY)
-            .config("PUBLIC_URL", &format!("http://{addr}"))
+            .config("PUBLIC_URL", &public)
             .github_api(gh_url)
             .listen(addr);
+        if let Some(db) = database_url {
+            cfg = cfg.database_url(db);
+        }
         match DevHost::start(cfg).await {
             Ok(h) => return h,
             // another test may have taken the port in between: pick another one
@@ -121,6 +135,21 @@ impl World {
             gh,
             p,
             other,
+        }
+    }
+
+    /// A second Paca API replica: another devhost (its own wasm instance) on the same database
+    /// and public URL, so GitHub's deliveries still go to the first one.
+    pub async fn replica(&self) -> Replica {
+        let host = start_host_with(
+            &self.gh.base_url(),
+            Some(self.host.database_url()),
+            Some(&self.host.base_url()),
+        )
+        .await;
+        Replica {
+            admin: dev::client(&host.base_url(), Some("dev-admin")),
+            host,
         }
     }
 
@@ -236,6 +265,41 @@ impl World {
             .into_values()
             .collect()
     }
+}
+
+/// Another devhost on the world's database (see [`World::replica`]).
+pub struct Replica {
+    pub host: DevHost,
+    pub admin: Client,
+}
+
+/// Posts a raw webhook delivery to `host` (anonymous) → (status, JSON body).
+pub async fn post_webhook_to(
+    http: &reqwest::Client,
+    host: &DevHost,
+    project: Uuid,
+    headers: &[(String, String)],
+    body: &str,
+) -> (u16, Value) {
+    let url = host.plugin_url(&format!("projects/{project}/webhook"));
+    post_webhook_url(http, &url, headers, body).await
+}
+
+/// Posts a raw webhook delivery to a full URL (anonymous) → (status, JSON body).
+pub async fn post_webhook_url(
+    http: &reqwest::Client,
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> (u16, Value) {
+    let mut req = http.post(url).body(body.to_string());
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let resp = req.send().await.expect("webhook request");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 pub fn token_body(token: &str) -> types::SetTokenRequest {

@@ -285,3 +285,30 @@ fn request_debug_redacts_cookies_bearer_and_body() {
     assert!(!text.contains("top_secret"), "{text}");
     assert!(text.contains("Cookie") && text.contains("application/json"));
 }
+
+#[test]
+fn an_opened_delivery_older_than_the_cache_still_links_without_stale_events() {
+    let h = host();
+    lookup(&h, "PROJ");
+    claim(&h, "d-o");
+    h.on_query(UPSERT_SQL, &["id", "linked_tasks"], vec![]);
+    h.on_query(
+        "SELECT id FROM github_pull_requests WHERE repo_id = \\$1 AND pr_number = \\$2",
+        &["id"],
+        vec![vec![uuid(PR)]],
+    );
+    h.on_query(AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    let data = outcome_ok(
+        &h,
+        delivery(
+            "pull_request",
+            &pr_payload("opened", "open", "feat/PROJ-42-x", "x"),
+            Some("d-o"),
+        ),
+    );
+    assert_eq!(data["outcome"], json!("processed"));
+    let topics: Vec<String> = h.emits().into_iter().map(|(t, _)| t).collect();
+    assert_eq!(topics, ["github.pr_linked"]);
+    assert_eq!(db_call(&h, AUTOLINK_SQL).params[0], uuid(PR));
+    h.assert_all_consumed();
+}

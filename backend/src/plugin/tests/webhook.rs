@@ -406,7 +406,7 @@ fn stale_delivery_is_ignored_without_events() {
         &h,
         delivery(
             "pull_request",
-            &pr_payload("reopened", "open", "feat/PROJ-42-x", "x"),
+            &pr_payload("edited", "open", "feat/PROJ-42-x", "x"),
             Some("d-12"),
         ),
     );
