@@ -3,7 +3,7 @@
 //! fails instantiation and any subset loads.
 
 use crate::events::{EmittedEvent, LogLine};
-use crate::runtime::{HostState, write_to_guest};
+use crate::state::{HostState, write_to_guest};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use wasmtime::{Caller, Extern, Linker, Memory};
@@ -135,7 +135,10 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let env = c.data().env.clone();
             let dl = deadline(&c);
             let res = match &env.db {
-                Some(pool) => block_on(&c, crate::db::query(pool, &env.schema, &sql, &params, dl)),
+                Some(pool) => block_on(
+                    &c,
+                    crate::db::query_with(pool, &env.schema, &sql, &params, dl, &env.sensitive),
+                ),
                 None => Err(format!("paca.db_query: {}", no_db())),
             };
             match res {
@@ -167,7 +170,10 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let dl = deadline(&c);
             let Some(pool) = &env.db else { return };
             // legacy: on error nothing is written
-            if let Ok(json) = block_on(&c, crate::db::query(pool, &env.schema, &sql, &params, dl)) {
+            if let Ok(json) = block_on(
+                &c,
+                crate::db::query_with(pool, &env.schema, &sql, &params, dl, &env.sensitive),
+            ) {
                 write_pair(&mut c, rpp, rlp, json.as_bytes());
             }
         },
@@ -186,7 +192,10 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let env = c.data().env.clone();
             let dl = deadline(&c);
             let res = match &env.db {
-                Some(pool) => block_on(&c, crate::db::exec(pool, &env.schema, &sql, &params, dl)),
+                Some(pool) => block_on(
+                    &c,
+                    crate::db::exec_with(pool, &env.schema, &sql, &params, dl, &env.sensitive),
+                ),
                 None => Err(format!("paca.db_exec: {}", no_db())),
             };
             match res {

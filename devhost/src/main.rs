@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 const USAGE: &str = "usage: paca-devhost --wasm PATH --manifest PATH [--migrations DIR] [--listen ADDR] \
 [--database-url URL] [--config KEY=VALUE]... [--github-api URL] [--map-host HOST=URL]... \
-[--max-request-body-bytes N] [--max-call-seconds N]";
+[--max-request-body-bytes N] [--max-call-seconds N] [--instances N]";
 
 fn parse() -> anyhow::Result<DevHostConfig> {
     let mut args = std::env::args().skip(1);
@@ -47,6 +47,7 @@ fn parse() -> anyhow::Result<DevHostConfig> {
             "--max-call-seconds" => {
                 cfg.limits.max_call_duration = std::time::Duration::from_secs_f64(value()?.parse()?)
             }
+            "--instances" => cfg.instances = value()?.parse::<usize>()?.max(1),
             other => anyhow::bail!("unknown flag {other}\n{USAGE}"),
         }
     }
@@ -70,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "tokens:       dev-admin, dev-member, dev-viewer, dev-stale-password (Authorization: Bearer …)"
     );
+    println!("agent keys:   dev-agent, dev-agent-basic (X-API-Key: …)");
     tokio::signal::ctrl_c().await?;
     println!("stopping…");
     host.shutdown().await;
