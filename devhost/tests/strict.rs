@@ -74,6 +74,24 @@ async fn select_dollar_one_through_db_query2_is_refused_like_the_host() {
         run("SELECT $1 IS NULL").await,
         "paca.db_query: ERROR: could not determine data type of parameter $1 (SQLSTATE 42P18)"
     );
+    // and a JSON number for that text parameter is refused by pgx's encoder, as on the host
+    let mut e = env(tokio::runtime::Handle::current());
+    e.db = Some(pool.clone());
+    let numeric = load(
+        guest(imports, &QUERY_X.replace(r#""[\"x\"]""#, r#""[42] ""#)),
+        e,
+    )
+    .await
+    .unwrap();
+    let out = numeric
+        .call_export("HandleRequest", b"SELECT $1".to_vec(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "paca.db_query: failed to encode args[0]: unable to encode 42 into text format for text \
+         (OID 25): cannot find encode plan"
+    );
     // a cast is what makes it work
     assert_eq!(
         run("SELECT $1::text IS NULL AS v").await,
