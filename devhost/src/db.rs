@@ -1,15 +1,23 @@
 //! Statement execution for `db_query2` / `db_query` / `db_exec` (contract §2.2, §3.3, §4.1).
 //!
 //! Each call is its own transaction: `BEGIN; SET LOCAL search_path TO <schema>, public;
-//! <stmt>; COMMIT`. Params are substituted as untyped literals (see
-//! [`crate::guard::render_literal`] for why that matches pgx's text-format binding), and the
-//! statement runs with the simple protocol so every value arrives in Postgres text form,
-//! which is then mapped to JSON exactly like the real host's pgx → Go → JSON path.
+//! <stmt>; COMMIT`. With params, the statement is first prepared without parameter types
+//! so PostgreSQL infers every `$n` (as pgx does), then each JSON value is bound for its
+//! inferred type by [`crate::bind`]; the statement then runs with the simple protocol so
+//! every value arrives in Postgres text form, which is mapped to JSON exactly like the
+//! real host's pgx → Go → JSON path. Parameterless statements run as they are.
 
+use crate::bind::{self, ParamType};
 use crate::guard::{self, Mode};
 use base64::Engine as _;
 use serde_json::{Map, Value};
-use sqlx::{AssertSqlSafe, Column, Executor, PgPool, Row, SqlSafeStr, Statement, TypeInfo};
+use sqlx::postgres::PgStatement;
+use sqlx::{
+    AssertSqlSafe, Column, Either, Executor, PgConnection, PgPool, Row, SqlSafeStr, Statement,
+    TypeInfo,
+};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 /// Schema name for a plugin id: `plugin_data_` + id with `.` and `-` → `_`, lower-cased.
@@ -55,13 +63,126 @@ fn prefix(mode: Mode) -> &'static str {
     }
 }
 
-/// Guard + param parsing + binding; returns the SQL to run.
-fn prepare_sql(sql: &[u8], params: &[u8], mode: Mode) -> Result<String, String> {
+/// Guard + param parsing (before any DB work, like the host).
+fn admit(sql: &[u8], params: &[u8], mode: Mode) -> Result<(String, Vec<Value>), String> {
     let p = prefix(mode);
     let sql = std::str::from_utf8(sql).map_err(|e| format!("{p}{e}"))?;
     let params = guard::parse_params(params).map_err(|e| format!("{p}parse params: {e}"))?;
     guard::check(sql, mode).map_err(|e| format!("{p}{e}"))?;
-    guard::bind_literals(sql, &params).map_err(|e| format!("{p}{e}"))
+    Ok((sql.to_owned(), params))
+}
+
+/// Built-in types never change: their descriptions are cached process-wide.
+fn type_cache() -> &'static Mutex<HashMap<u32, ParamType>> {
+    static CACHE: OnceLock<Mutex<HashMap<u32, ParamType>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Describes the OIDs (name, castable spelling, category, element type).
+async fn describe_types(
+    conn: &mut PgConnection,
+    oids: &[u32],
+) -> Result<HashMap<u32, ParamType>, String> {
+    let mut out = HashMap::new();
+    let mut missing: Vec<u32> = Vec::new();
+    {
+        let cache = type_cache().lock().unwrap_or_else(|p| p.into_inner());
+        for oid in oids {
+            match cache.get(oid) {
+                Some(t) => {
+                    out.insert(*oid, t.clone());
+                }
+                None => missing.push(*oid),
+            }
+        }
+    }
+    // two rounds at most: the types, then the element types of array types
+    for _ in 0..2 {
+        if missing.is_empty() {
+            break;
+        }
+        let wanted: Vec<i64> = missing.iter().map(|o| *o as i64).collect();
+        let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+            "SELECT t.oid::int8, t.typname::text, format_type(t.oid, NULL), t.typcategory::text, \
+             t.typelem::int8 FROM pg_catalog.pg_type t WHERE t.oid::int8 = ANY($1)",
+        )
+        .bind(wanted)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| pg_error_text(&e))?;
+        missing.clear();
+        for (oid, name, sql_name, category, elem) in rows {
+            let t = ParamType {
+                oid: oid as u32,
+                name,
+                sql_name,
+                category: category.chars().next().unwrap_or('X'),
+                elem: (elem != 0).then(|| Box::new(ParamType::builtin(elem as u32, ""))),
+            };
+            if elem != 0 && !out.contains_key(&(elem as u32)) {
+                missing.push(elem as u32);
+            }
+            out.insert(t.oid, t);
+        }
+    }
+    // resolve element types
+    let snapshot = out.clone();
+    for t in out.values_mut() {
+        if let Some(e) = &t.elem
+            && let Some(full) = snapshot.get(&e.oid)
+        {
+            t.elem = Some(Box::new(full.clone()));
+        }
+    }
+    let mut cache = type_cache().lock().unwrap_or_else(|p| p.into_inner());
+    for (oid, t) in &out {
+        if *oid < 16384 {
+            cache.insert(*oid, t.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Prepares `sql` with server-inferred parameter types (errors are the server's, e.g.
+/// `could not determine data type of parameter $1`) and returns the statement and the SQL
+/// to run with every `$n` bound as a literal of its inferred type.
+async fn bind_params(
+    conn: &mut PgConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<(PgStatement, String), String> {
+    let stmt = conn
+        .prepare_with(AssertSqlSafe(sql.to_owned()).into_sql_str(), &[])
+        .await
+        .map_err(|e| pg_error_text(&e))?;
+    let types: Vec<u32> = match stmt.parameters() {
+        Some(Either::Left(infos)) => infos
+            .iter()
+            .map(|t| t.oid().map(|o| o.0).unwrap_or(0))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if types.len() != params.len() {
+        return Err(format!(
+            "expected {} arguments, got {}",
+            types.len(),
+            params.len()
+        ));
+    }
+    if params.is_empty() {
+        return Ok((stmt, sql.to_owned()));
+    }
+    let described = describe_types(conn, &types).await?;
+    let mut literals = Vec::with_capacity(params.len());
+    for (i, (v, oid)) in params.iter().zip(&types).enumerate() {
+        let t = described
+            .get(oid)
+            .cloned()
+            .unwrap_or_else(|| ParamType::builtin(*oid, "unknown"));
+        literals.push(bind::literal(i, v, &t)?);
+    }
+    let bound = guard::substitute_params(sql, &literals).map_err(|e| e.0)?;
+    Ok((stmt, bound))
 }
 
 /// Runs a query-mode statement and returns the host's result JSON text.
@@ -72,8 +193,31 @@ pub async fn query(
     params: &[u8],
     deadline: Option<Instant>,
 ) -> Result<String, String> {
-    let bound = prepare_sql(sql, params, Mode::Query)?;
+    query_with(
+        pool,
+        schema,
+        sql,
+        params,
+        deadline,
+        &crate::sensitive::Policy::default(),
+    )
+    .await
+}
+
+/// [`query`] with the sensitive-field rules of §4.4 for the calling plugin.
+pub async fn query_with(
+    pool: &PgPool,
+    schema: &str,
+    sql: &[u8],
+    params: &[u8],
+    deadline: Option<Instant>,
+    policy: &crate::sensitive::Policy,
+) -> Result<String, String> {
     let p = prefix(Mode::Query);
+    let (sql, params) = admit(sql, params, Mode::Query)?;
+    let redact = policy
+        .admit(&sql, schema, Mode::Query)
+        .map_err(|e| format!("{p}{e}"))?;
     with_deadline(deadline, async {
         let mut tx = pool.begin().await.map_err(|e| pg_error_text(&e))?;
         tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
@@ -81,11 +225,21 @@ pub async fn query(
         ))))
         .await
         .map_err(|e| pg_error_text(&e))?;
+        let (stmt, bound) = if params.is_empty() {
+            (None, sql.clone())
+        } else {
+            let (stmt, bound) = bind_params(&mut tx, &sql, &params).await?;
+            (Some(stmt), bound)
+        };
         let rows = sqlx::raw_sql(AssertSqlSafe(bound.clone()))
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| pg_error_text(&e))?;
-        let columns: Vec<String> = if let Some(first) = rows.first() {
+        // the column names of the statement as written (a bound `$1` would otherwise be
+        // named after its cast)
+        let columns: Vec<String> = if let Some(stmt) = &stmt {
+            stmt.columns().iter().map(|c| c.name().to_owned()).collect()
+        } else if let Some(first) = rows.first() {
             first
                 .columns()
                 .iter()
@@ -99,13 +253,19 @@ pub async fn query(
                 .map_err(|e| pg_error_text(&e))?;
             stmt.columns().iter().map(|c| c.name().to_owned()).collect()
         };
+        let hidden: Vec<bool> = columns
+            .iter()
+            .map(|c| redact.contains(&c.to_ascii_lowercase()))
+            .collect();
         let mut out_rows = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut vals = Vec::with_capacity(columns.len());
             for i in 0..row.columns().len() {
                 let raw = row.try_get_raw(i).map_err(|e| pg_error_text(&e))?;
                 let ty = row.columns()[i].type_info().name().to_ascii_uppercase();
-                vals.push(if sqlx::ValueRef::is_null(&raw) {
+                vals.push(if hidden.get(i).copied().unwrap_or(false) {
+                    Value::String(crate::sensitive::REDACTED.into())
+                } else if sqlx::ValueRef::is_null(&raw) {
                     Value::Null
                 } else {
                     let text = raw.as_str().map_err(|e| e.to_string())?;
@@ -139,8 +299,31 @@ pub async fn exec(
     params: &[u8],
     deadline: Option<Instant>,
 ) -> Result<u64, String> {
-    let bound = prepare_sql(sql, params, Mode::Exec)?;
+    exec_with(
+        pool,
+        schema,
+        sql,
+        params,
+        deadline,
+        &crate::sensitive::Policy::default(),
+    )
+    .await
+}
+
+/// [`exec`] with the sensitive-field rules of §4.4 for the calling plugin.
+pub async fn exec_with(
+    pool: &PgPool,
+    schema: &str,
+    sql: &[u8],
+    params: &[u8],
+    deadline: Option<Instant>,
+    policy: &crate::sensitive::Policy,
+) -> Result<u64, String> {
     let p = prefix(Mode::Exec);
+    let (sql, params) = admit(sql, params, Mode::Exec)?;
+    policy
+        .admit(&sql, schema, Mode::Exec)
+        .map_err(|e| format!("{p}{e}"))?;
     with_deadline(deadline, async {
         let mut tx = pool.begin().await.map_err(|e| pg_error_text(&e))?;
         tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
@@ -148,6 +331,11 @@ pub async fn exec(
         ))))
         .await
         .map_err(|e| pg_error_text(&e))?;
+        let bound = if params.is_empty() {
+            sql.clone()
+        } else {
+            bind_params(&mut tx, &sql, &params).await?.1
+        };
         let res = tx
             .execute(sqlx::raw_sql(AssertSqlSafe(bound)))
             .await

@@ -3,7 +3,7 @@
 //! fails instantiation and any subset loads.
 
 use crate::events::{EmittedEvent, LogLine};
-use crate::runtime::{HostState, write_to_guest};
+use crate::state::{HostState, write_to_guest};
 use crate::stats::Import;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -141,7 +141,10 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             env.stats.capture(Import::DbQuery, &sql, &params);
             let dl = deadline(&c);
             let res = match &env.db {
-                Some(pool) => block_on(&c, crate::db::query(pool, &env.schema, &sql, &params, dl)),
+                Some(pool) => block_on(
+                    &c,
+                    crate::db::query_with(pool, &env.schema, &sql, &params, dl, &env.sensitive),
+                ),
                 None => Err(format!("paca.db_query: {}", no_db())),
             };
             match res {
@@ -175,7 +178,10 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let dl = deadline(&c);
             let Some(pool) = &env.db else { return };
             // legacy: on error nothing is written
-            if let Ok(json) = block_on(&c, crate::db::query(pool, &env.schema, &sql, &params, dl)) {
+            if let Ok(json) = block_on(
+                &c,
+                crate::db::query_with(pool, &env.schema, &sql, &params, dl, &env.sensitive),
+            ) {
                 write_pair(&mut c, rpp, rlp, json.as_bytes());
             }
         },
@@ -196,7 +202,10 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             env.stats.capture(Import::DbExec, &sql, &params);
             let dl = deadline(&c);
             let res = match &env.db {
-                Some(pool) => block_on(&c, crate::db::exec(pool, &env.schema, &sql, &params, dl)),
+                Some(pool) => block_on(
+                    &c,
+                    crate::db::exec_with(pool, &env.schema, &sql, &params, dl, &env.sensitive),
+                ),
                 None => Err(format!("paca.db_exec: {}", no_db())),
             };
             match res {

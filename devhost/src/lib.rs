@@ -5,6 +5,7 @@
 //! manifest routing and middlewares, the outbound fetch policy and core events.
 //! See `/work/shared/docs/paca-host-contract.md` for the behaviour mirrored here.
 
+pub mod bind;
 pub mod canon;
 pub mod db;
 pub mod events;
@@ -14,12 +15,16 @@ pub mod install;
 mod imports;
 pub mod manifest;
 pub mod mcp_assets;
+pub mod middleware;
 pub mod migrate;
 pub mod pg;
+pub mod pool;
 pub mod routing;
 pub mod runtime;
 pub mod seed;
 pub mod stats;
+pub mod sensitive;
+mod state;
 
 pub use runtime::{CallError, HostEnv, Limits, Plugin, RequestCtx};
 pub mod server;

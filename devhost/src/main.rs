@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 const USAGE: &str = "usage: paca-devhost --wasm PATH --manifest PATH [--migrations DIR] [--listen ADDR] \
 [--database-url URL] [--config KEY=VALUE]... [--github-api URL] [--map-host HOST=URL]... \
-[--max-request-body-bytes N] [--max-call-seconds N] [--mcp-file PATH] [--skills-dir DIR]";
+[--max-request-body-bytes N] [--max-call-seconds N] [--mcp-file PATH] [--skills-dir DIR] [--instances N]";
 
 fn parse() -> anyhow::Result<DevHostConfig> {
     let mut args = std::env::args().skip(1);
@@ -49,6 +49,7 @@ fn parse() -> anyhow::Result<DevHostConfig> {
             }
             "--mcp-file" => cfg.mcp_assets.mcp_file = Some(value()?.into()),
             "--skills-dir" => cfg.mcp_assets.skills_dir = Some(value()?.into()),
+            "--instances" => cfg.instances = value()?.parse::<usize>()?.max(1),
             other => anyhow::bail!("unknown flag {other}\n{USAGE}"),
         }
     }
@@ -80,6 +81,7 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "tokens:       dev-admin, dev-member, dev-viewer, dev-stale-password (Authorization: Bearer …)"
     );
+    println!("agent keys:   dev-agent, dev-agent-basic (X-API-Key: …)");
     tokio::signal::ctrl_c().await?;
     println!("stopping…");
     host.shutdown().await;

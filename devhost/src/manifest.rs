@@ -26,6 +26,10 @@ pub struct Backend {
     pub allowed_outbound_domains: Vec<String>,
     #[serde(default)]
     pub allowed_config_keys: Vec<String>,
+    /// Core (`table.column`) or other plugins' (`owner:table.column`) sensitive fields
+    /// this plugin asks to read and write (§4.4).
+    #[serde(default)]
+    pub requested_sensitive_fields: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -1,6 +1,6 @@
 //! The plugin migration runner (contract §4.3).
 
-use sqlx::{AssertSqlSafe, Executor, PgPool};
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, PgPool};
 use std::path::{Path, PathBuf};
 
 /// `.sql` files of `dir`, sorted lexicographically by file name.
@@ -17,13 +17,42 @@ pub fn migration_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// `plugin_schema_migrations`, then each unapplied file in its own transaction with
 /// `SET LOCAL search_path`, simple protocol (multi-statement, no guard). Returns the
 /// file names applied by this run.
+///
+/// Several devhosts (replicas) may start on one database at once: the whole run holds a
+/// session advisory lock per plugin schema, so a second runner waits and then finds every
+/// file recorded. (The contract records no lock in the real runner; without one,
+/// concurrent `CREATE TABLE IF NOT EXISTS` and re-applied files fail.)
 pub async fn run_migrations(
     pool: &PgPool,
     plugin_id: &str,
     dir: &Path,
 ) -> anyhow::Result<Vec<String>> {
     let schema = crate::db::schema_name(plugin_id);
-    pool.execute(sqlx::raw_sql(AssertSqlSafe(format!(
+    let files = migration_files(dir)?;
+    let mut conn = pool.acquire().await?;
+    let key = format!("paca.plugin_migrations:{schema}");
+    sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
+        .bind(&key)
+        .execute(&mut *conn)
+        .await?;
+    let result = apply_all(&mut conn, &schema, &files).await;
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock(hashtext($1))")
+        .bind(&key)
+        .execute(&mut *conn)
+        .await;
+    if unlocked.is_err() {
+        // never hand a connection that may still hold the lock back to the pool
+        conn.detach();
+    }
+    result
+}
+
+async fn apply_all(
+    conn: &mut PgConnection,
+    schema: &str,
+    files: &[PathBuf],
+) -> anyhow::Result<Vec<String>> {
+    conn.execute(sqlx::raw_sql(AssertSqlSafe(format!(
         "CREATE SCHEMA IF NOT EXISTS {schema};
          CREATE TABLE IF NOT EXISTS {schema}.plugin_kv (key TEXT PRIMARY KEY, value TEXT NOT NULL DEFAULT '');
          CREATE TABLE IF NOT EXISTS {schema}.plugin_schema_migrations (
@@ -31,7 +60,7 @@ pub async fn run_migrations(
     ))))
     .await?;
     let mut applied = Vec::new();
-    for file in migration_files(dir)? {
+    for file in files {
         let name = file
             .file_name()
             .unwrap_or_default()
@@ -41,13 +70,13 @@ pub async fn run_migrations(
             "SELECT filename FROM {schema}.plugin_schema_migrations WHERE filename = $1"
         )))
         .bind(&name)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await?;
         if done.is_some() {
             continue;
         }
-        let sql = std::fs::read_to_string(&file)?;
-        let mut tx = pool.begin().await?;
+        let sql = std::fs::read_to_string(file)?;
+        let mut tx = conn.begin().await?;
         tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
             "SET LOCAL search_path TO {schema}, public"
         ))))

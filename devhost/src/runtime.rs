@@ -1,146 +1,40 @@
 //! The WASM runtime: load sequence (§1.1), call protocol (§1.2), events (§1.3).
+//!
+//! A [`Compiled`] module is shared; every [`Plugin`] is one instance of it with its own
+//! store and linear memory, and serializes its own calls (like the real host's
+//! per-instance mutex). [`crate::pool`] runs several instances side by side.
 
-use crate::events::EventLog;
-use crate::fetch::FetchPolicy;
 use crate::imports;
-use sqlx::PgPool;
-use std::collections::{BTreeMap, HashMap};
+pub use crate::state::{CallError, HostEnv, Limits, RequestCtx};
+use crate::state::{DeterministicRng, HostState, write_to_guest};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wasmtime::{
-    AsContextMut, Config, Engine, Func, Instance, Linker, Memory, Module, Store, StoreLimits,
-    StoreLimitsBuilder, Val,
-};
+use wasmtime::{Config, Engine, Func, Instance, Linker, Module, Store, StoreLimitsBuilder, Val};
 use wasmtime_wasi::WasiCtxBuilder;
-use wasmtime_wasi::p1::WasiP1Ctx;
-
-/// Resource limits (§7.1 defaults of the newest host).
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Payload cap for `HandleRequest`/events; 0 disables it. Default 1 MiB.
-    pub max_request_body_bytes: usize,
-    /// Budget of one export call, shared by all DB and fetch work in it. Default 5 s.
-    pub max_call_duration: Duration,
-    /// Linear-memory cap in 64 KiB pages. Default 1024 (64 MiB).
-    pub max_memory_pages: u64,
-    /// Stricter than production: interrupt pure-WASM runaway loops after this long.
-    pub interrupt_after: Option<Duration>,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_request_body_bytes: 1 << 20,
-            max_call_duration: Duration::from_secs(5),
-            max_memory_pages: 1024,
-            interrupt_after: None,
-        }
-    }
-}
-
-/// Errors of one export call.
-#[derive(Debug, thiserror::Error)]
-pub enum CallError {
-    /// The payload exceeds `max_request_body_bytes` (HTTP 413); the guest did not run.
-    #[error("payload too large: {size} bytes exceeds the limit of {limit} bytes")]
-    PayloadTooLarge { size: usize, limit: usize },
-    /// The export does not exist.
-    #[error("{0} not exported")]
-    NotExported(String),
-    /// Trap, malloc failure, bad memory access…
-    #[error("{0}")]
-    Failed(String),
-}
-
-/// Caller information of the current HTTP request (what `permission_check` and the
-/// `http_*` imports see). Absent for Init, events and automation.
-#[derive(Clone, Debug, Default)]
-pub struct RequestCtx {
-    pub body: Vec<u8>,
-    pub headers: BTreeMap<String, String>,
-    pub caller_id: String,
-    pub user_id: String,
-    pub caller_role: String,
-    pub project_id: String,
-    /// Actions the caller holds (`"*"` = all), for `permission_check`.
-    pub actions: Vec<String>,
-}
-
-/// Everything host imports need, shared by the store.
-pub struct HostEnv {
-    pub plugin_id: String,
-    pub schema: String,
-    pub db: Option<PgPool>,
-    /// Host config values (the real host has only ENCRYPTION_KEY and PUBLIC_URL).
-    pub config: HashMap<String, String>,
-    pub allowed_config_keys: Vec<String>,
-    /// Manifest `permissions` (gates send_email / password_set_token_issue).
-    pub permissions: Vec<String>,
-    pub fetch: FetchPolicy,
-    pub events: Arc<EventLog>,
-    pub rt: tokio::runtime::Handle,
-    pub(crate) cache: Mutex<HashMap<String, (String, Option<Instant>)>>,
-    /// Calls and time per import (read by `cargo xtask bench`).
-    pub stats: crate::stats::HostStats,
-}
-
-impl HostEnv {
-    /// A host environment for `plugin_id` with nothing configured.
-    pub fn new(plugin_id: &str, rt: tokio::runtime::Handle) -> Self {
-        HostEnv {
-            plugin_id: plugin_id.to_owned(),
-            schema: crate::db::schema_name(plugin_id),
-            db: None,
-            config: HashMap::new(),
-            allowed_config_keys: Vec::new(),
-            permissions: Vec::new(),
-            fetch: FetchPolicy::default(),
-            events: Arc::new(EventLog::default()),
-            rt,
-            cache: Mutex::new(HashMap::new()),
-            stats: Default::default(),
-        }
-    }
-}
-
-/// Per-store state.
-pub struct HostState {
-    pub(crate) wasi: WasiP1Ctx,
-    pub(crate) env: Arc<HostEnv>,
-    pub(crate) deadline: Option<Instant>,
-    pub(crate) request: Option<Arc<RequestCtx>>,
-    limits: StoreLimits,
-}
-
-/// Deterministic `random_get` source, like wazero's default: same seed on every load,
-/// so every instance sees the same byte stream (splitmix64).
-struct DeterministicRng(u64);
-
-impl rand_core::TryRng for DeterministicRng {
-    type Error = std::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(self.try_next_u64()? as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Ok(z ^ (z >> 31))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for chunk in dst.chunks_mut(8) {
-            let v = self.try_next_u64()?.to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
 
 struct Inner {
     store: Store<HostState>,
     instance: Instance,
+}
+
+/// Stops the epoch ticker thread when the last user of the engine is gone.
+struct Ticker(Arc<AtomicBool>);
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A module compiled once, with the linker of the `paca` and WASI imports; instantiate it
+/// as many times as needed with [`Compiled::instantiate`].
+pub struct Compiled {
+    engine: Engine,
+    module: Module,
+    linker: Linker<HostState>,
+    limits: Limits,
+    _ticker: Option<Ticker>,
 }
 
 /// One loaded plugin instance; calls are serialized by a mutex.
@@ -148,13 +42,7 @@ pub struct Plugin {
     inner: Mutex<Inner>,
     env: Arc<HostEnv>,
     limits: Limits,
-    ticker_stop: Arc<AtomicBool>,
-}
-
-impl Drop for Plugin {
-    fn drop(&mut self) {
-        self.ticker_stop.store(true, Ordering::Relaxed);
-    }
+    _compiled: Arc<Compiled>,
 }
 
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -170,57 +58,81 @@ fn call_untyped(
     Ok(results.into_iter().next())
 }
 
-/// Writes `bytes` into guest memory via `paca_malloc` (fallback `malloc`).
-/// Empty → `(0,0)` without malloc.
-pub(crate) fn write_to_guest(
-    mut ctx: impl AsContextMut<Data = HostState>,
-    memory: Option<Memory>,
-    malloc: Option<Func>,
-    bytes: &[u8],
-) -> Result<(u32, u32), String> {
-    if bytes.is_empty() {
-        return Ok((0, 0));
+/// Compiles `wasm` once per process and engine flavour: every devhost of a test process
+/// (and every instance of each) shares the machine code, which in a debug build of
+/// cranelift is the slowest part of starting a host.
+fn compile_cached(wasm: &[u8], config: &Config, epochs: bool) -> anyhow::Result<(Engine, Module)> {
+    use std::collections::HashMap;
+    use std::hash::{Hash, Hasher};
+    type Cache = Mutex<HashMap<(u64, usize, bool), (Engine, Module)>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    wasm.hash(&mut h);
+    let key = (h.finish(), wasm.len(), epochs);
+    // held while compiling, so concurrent starts compile once
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let wt = |e: wasmtime::Error| anyhow::anyhow!("{e:#}");
+    if epochs {
+        // an epoch ticker belongs to one engine: never share those
+        drop(cache);
+        let engine = Engine::new(config).map_err(wt)?;
+        let module = Module::new(&engine, wasm).map_err(wt)?;
+        return Ok((engine, module));
     }
-    let malloc = malloc.ok_or("paca_malloc not exported")?;
-    let memory = memory.ok_or("memory not exported")?;
-    let ty = malloc.ty(&ctx);
-    let mut results = vec![Val::I32(0); ty.results().len()];
-    malloc
-        .call(&mut ctx, &[Val::I32(bytes.len() as i32)], &mut results)
-        .map_err(|e| format!("malloc: {e}"))?;
-    let ptr = match results.first() {
-        Some(Val::I32(p)) => *p as u32,
-        Some(Val::I64(p)) => *p as u32,
-        _ => 0,
-    };
-    if ptr == 0 {
-        return Err("malloc returned 0 (buffer exhausted)".into());
+    if let Some((engine, module)) = cache.get(&key) {
+        return Ok((engine.clone(), module.clone()));
     }
-    memory.write(&mut ctx, ptr as usize, bytes).map_err(|_| {
-        format!(
-            "write out of range of memory size (ptr {ptr}, len {})",
-            bytes.len()
-        )
-    })?;
-    Ok((ptr, bytes.len() as u32))
+    let engine = Engine::new(config).map_err(wt)?;
+    let module = Module::new(&engine, wasm).map_err(wt)?;
+    cache.insert(key, (engine.clone(), module.clone()));
+    Ok((engine, module))
 }
 
-impl Plugin {
-    /// Loads and initializes a module (blocking: run it off the async executor, e.g. in
-    /// `spawn_blocking`; [`Plugin::load`] does that for you).
-    pub fn load_blocking(wasm: &[u8], env: Arc<HostEnv>, limits: Limits) -> anyhow::Result<Plugin> {
+impl Compiled {
+    /// Compiles `wasm` (blocking) and links the host imports.
+    pub fn new(wasm: &[u8], limits: Limits) -> anyhow::Result<Arc<Compiled>> {
         let mut config = Config::new();
         if limits.interrupt_after.is_some() {
             config.epoch_interruption(true);
         }
         let wt = |e: wasmtime::Error| anyhow::anyhow!("{e:#}");
-        let engine = Engine::new(&config).map_err(wt)?;
-        let module = Module::new(&engine, wasm).map_err(wt)?;
+        let (engine, module) = compile_cached(wasm, &config, limits.interrupt_after.is_some())?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi)
             .map_err(wt)?;
         imports::register(&mut linker).map_err(wt)?;
+        let ticker = limits.interrupt_after.map(|_| {
+            let stop = Arc::new(AtomicBool::new(false));
+            let (flag, engine) = (stop.clone(), engine.clone());
+            std::thread::spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            });
+            Ticker(stop)
+        });
+        Ok(Arc::new(Compiled {
+            engine,
+            module,
+            linker,
+            limits,
+            _ticker: ticker,
+        }))
+    }
 
+    fn ticks(&self) -> Option<u64> {
+        self.limits
+            .interrupt_after
+            .map(|d| (d.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64)
+    }
+
+    /// A new instance with its own store and memory: `_initialize`, then `Init` (blocking).
+    pub fn instantiate(self: &Arc<Self>, env: Arc<HostEnv>) -> anyhow::Result<Plugin> {
+        let limits = self.limits.clone();
         // No args, env or preopens; stdout/stderr discarded (builder defaults); real clocks.
         let wasi = WasiCtxBuilder::new()
             .secure_random(DeterministicRng(0x5eed_0000_0000_0001))
@@ -238,29 +150,16 @@ impl Plugin {
             request: None,
             limits: StoreLimitsBuilder::new().memory_size(mem_bytes).build(),
         };
-        let mut store = Store::new(&engine, state);
+        let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-
-        let ticker_stop = Arc::new(AtomicBool::new(false));
-        if limits.interrupt_after.is_some() {
-            let stop = ticker_stop.clone();
-            let engine = engine.clone();
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
-                }
-            });
-        }
-        let plugin_ticks = limits
-            .interrupt_after
-            .map(|d| (d.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
+        let plugin_ticks = self.ticks();
         if let Some(t) = plugin_ticks {
             store.set_epoch_deadline(t);
         }
 
-        let instance = linker
-            .instantiate(&mut store, &module)
+        let instance = self
+            .linker
+            .instantiate(&mut store, &self.module)
             .map_err(|e| anyhow::anyhow!("instantiate: {e:#}"))?;
         if let Some(init) = instance.get_func(&mut store, "_initialize") {
             call_untyped(&mut store, init, &[])
@@ -286,8 +185,16 @@ impl Plugin {
             inner: Mutex::new(Inner { store, instance }),
             env,
             limits,
-            ticker_stop,
+            _compiled: self.clone(),
         })
+    }
+}
+
+impl Plugin {
+    /// Loads and initializes a module (blocking: run it off the async executor, e.g. in
+    /// `spawn_blocking`; [`Plugin::load`] does that for you).
+    pub fn load_blocking(wasm: &[u8], env: Arc<HostEnv>, limits: Limits) -> anyhow::Result<Plugin> {
+        Compiled::new(wasm, limits)?.instantiate(env)
     }
 
     /// Async wrapper around [`Plugin::load_blocking`].
@@ -298,6 +205,22 @@ impl Plugin {
     ) -> anyhow::Result<Arc<Plugin>> {
         tokio::task::spawn_blocking(move || Plugin::load_blocking(&wasm, env, limits).map(Arc::new))
             .await?
+    }
+
+    /// `n` instances of one compilation, all sharing `env` (async; compiles once).
+    pub async fn load_instances(
+        wasm: Vec<u8>,
+        env: Arc<HostEnv>,
+        limits: Limits,
+        n: usize,
+    ) -> anyhow::Result<Vec<Arc<Plugin>>> {
+        tokio::task::spawn_blocking(move || {
+            let compiled = Compiled::new(&wasm, limits)?;
+            (0..n.max(1))
+                .map(|_| compiled.instantiate(env.clone()).map(Arc::new))
+                .collect()
+        })
+        .await?
     }
 
     pub fn env(&self) -> &Arc<HostEnv> {

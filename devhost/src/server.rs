@@ -5,7 +5,9 @@
 use crate::canon::canonical_header_key;
 use crate::events::{DispatchedEvent, EmittedEvent, EventLog};
 use crate::fetch::FetchPolicy;
-use crate::manifest::{Manifest, Middleware};
+use crate::manifest::Manifest;
+use crate::middleware::error;
+use crate::pool::PluginPool;
 use crate::runtime::{CallError, HostEnv, Limits, Plugin, RequestCtx};
 use crate::seed::{Identity, Seed};
 use axum::Router;
@@ -44,6 +46,8 @@ pub struct DevHostConfig {
     pub identities: Vec<Identity>,
     /// The MCP bundle and skills to serve ([`crate::mcp_assets`]).
     pub mcp_assets: crate::mcp_assets::McpAssets,
+    /// Plugin instances serving concurrently (each its own store and memory). Default 2.
+    pub instances: usize,
 }
 
 impl DevHostConfig {
@@ -59,7 +63,12 @@ impl DevHostConfig {
             limits: Limits::default(),
             identities: Vec::new(),
             mcp_assets: Default::default(),
+            instances: 2,
         }
+    }
+    pub fn instances(mut self, n: usize) -> Self {
+        self.instances = n.max(1);
+        self
     }
     pub fn migrations(mut self, dir: impl Into<PathBuf>) -> Self {
         self.migrations = Some(dir.into());
@@ -94,7 +103,7 @@ impl DevHostConfig {
 
 struct AppState {
     manifest: Manifest,
-    plugin: Arc<Plugin>,
+    plugins: PluginPool,
     pool: PgPool,
     identities: Mutex<Vec<Identity>>,
     events: Arc<EventLog>,
@@ -148,6 +157,7 @@ impl DevHost {
         env.config = cfg.config.clone();
         env.allowed_config_keys = backend.allowed_config_keys.clone();
         env.permissions = manifest.permissions.clone();
+        env.sensitive = crate::sensitive::Policy::new(&backend.requested_sensitive_fields);
         env.events = events.clone();
         env.fetch = FetchPolicy {
             allowed_domains: backend.allowed_outbound_domains.clone(),
@@ -158,10 +168,11 @@ impl DevHost {
         };
         let wasm = std::fs::read(&cfg.wasm)
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", cfg.wasm.display()))?;
-        let plugin = Plugin::load(wasm, Arc::new(env), cfg.limits.clone()).await?;
+        let instances =
+            Plugin::load_instances(wasm, Arc::new(env), cfg.limits.clone(), cfg.instances).await?;
         let state = Arc::new(AppState {
             manifest,
-            plugin,
+            plugins: PluginPool::new(instances),
             pool,
             identities: Mutex::new(identities),
             events,
@@ -211,8 +222,13 @@ impl DevHost {
     pub fn pool(&self) -> &PgPool {
         &self.state.pool
     }
+    /// The first plugin instance (the one sequential requests run on).
     pub fn plugin(&self) -> &Arc<Plugin> {
-        &self.state.plugin
+        &self.state.plugins.instances()[0]
+    }
+    /// Every plugin instance of the pool.
+    pub fn plugins(&self) -> &[Arc<Plugin>] {
+        self.state.plugins.instances()
     }
     pub fn manifest(&self) -> &Manifest {
         &self.state.manifest
@@ -268,8 +284,8 @@ impl DevHost {
         }
         if let Some(h) = self.server.take() {
             let _ = h.await;
-            let plugin = self.state.plugin.clone();
-            let _ = tokio::task::spawn_blocking(move || plugin.shutdown_blocking()).await;
+            let state = self.state.clone();
+            let _ = tokio::task::spawn_blocking(move || state.plugins.shutdown_blocking()).await;
         }
     }
 }
@@ -291,7 +307,7 @@ async fn emit(state: &AppState, topic: &str, payload: &Value) -> bool {
         .any(|t| t == topic);
     let delivered = subscribed
         && state
-            .plugin
+            .plugins
             .dispatch_event(topic, serde_json::to_vec(payload).unwrap_or_default())
             .await;
     state.events.record_dispatch(DispatchedEvent {
@@ -337,7 +353,7 @@ async fn delete_task(
         .event_subscriptions
         .iter()
         .any(|t| t == "task.deleted");
-    let delivered = subscribed && state.plugin.dispatch_event("task.deleted", bytes).await;
+    let delivered = subscribed && state.plugins.dispatch_event("task.deleted", bytes).await;
     state.events.record_dispatch(DispatchedEvent {
         topic: "task.deleted".into(),
         payload: value.clone(),
@@ -360,12 +376,6 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/__devhost/seed/task", post(seed_task))
         .fallback(proxy)
         .with_state(state)
-}
-
-/// Paca's API error envelope, as the host's own middlewares answer.
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({"success": false, "error": message, "error_code": code}).to_string();
-    (status, [("content-type", "application/json")], body).into_response()
 }
 
 async fn events_get(State(s): State<Arc<AppState>>) -> Response {
@@ -456,201 +466,6 @@ struct Envelope<'a> {
     body: String,
 }
 
-enum Cred {
-    None,
-    Jwt(String),
-    ApiKey(String),
-}
-
-fn credentials(headers: &BTreeMap<String, String>) -> Cred {
-    if let Some(cookie) = headers.get("Cookie") {
-        for part in cookie.split(';') {
-            if let Some(v) = part.trim().strip_prefix("access_token=")
-                && !v.is_empty()
-            {
-                return Cred::Jwt(v.to_owned());
-            }
-        }
-    }
-    if let Some(auth) = headers.get("Authorization") {
-        if let Some(t) = auth.strip_prefix("Bearer ") {
-            return Cred::Jwt(t.trim().to_owned());
-        }
-        if let Some(k) = auth.strip_prefix("ApiKey ") {
-            return Cred::ApiKey(k.trim().to_owned());
-        }
-    }
-    if let Some(k) = headers.get("X-Api-Key") {
-        return Cred::ApiKey(k.clone());
-    }
-    Cred::None
-}
-
-struct Caller {
-    identity: Option<Identity>,
-    via_api_key: bool,
-    project_id: String,
-    caller_id: String,
-}
-
-async fn apply_middlewares(
-    s: &AppState,
-    mws: &[Middleware],
-    params: &HashMap<String, String>,
-    headers: &BTreeMap<String, String>,
-) -> Result<Caller, Response> {
-    let mut caller = Caller {
-        identity: None,
-        via_api_key: false,
-        project_id: String::new(),
-        caller_id: String::new(),
-    };
-    let lookup = |t: &str| {
-        s.identities
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .find(|i| i.token == t)
-            .cloned()
-    };
-    let unauth = || {
-        error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            "authentication required",
-        )
-    };
-    for mw in mws {
-        match mw.name.to_ascii_lowercase().as_str() {
-            "authn" => match credentials(headers) {
-                Cred::None => return Err(unauth()),
-                Cred::Jwt(t) | Cred::ApiKey(t) => {
-                    let api = matches!(credentials(headers), Cred::ApiKey(_));
-                    caller.identity = Some(lookup(&t).ok_or_else(unauth)?);
-                    caller.via_api_key = api;
-                }
-            },
-            "optionalauthn" => match credentials(headers) {
-                Cred::None => {}
-                Cred::Jwt(t) => caller.identity = Some(lookup(&t).ok_or_else(unauth)?),
-                Cred::ApiKey(k) => {
-                    if let Some(id) = lookup(&k) {
-                        caller.identity = Some(id);
-                        caller.via_api_key = true;
-                    }
-                }
-            },
-            "requirefreshpassword" => {
-                if caller
-                    .identity
-                    .as_ref()
-                    .is_some_and(|i| i.must_change_password)
-                {
-                    return Err(error(
-                        StatusCode::FORBIDDEN,
-                        "PASSWORD_CHANGE_REQUIRED",
-                        "password change required",
-                    ));
-                }
-            }
-            "requirejwtauth" => {
-                if caller.via_api_key {
-                    return Err(error(
-                        StatusCode::FORBIDDEN,
-                        "FORBIDDEN",
-                        "JWT authentication required",
-                    ));
-                }
-            }
-            "requireactions" => {
-                let Some(id) = caller.identity.clone() else {
-                    return Err(unauth());
-                };
-                let param = mw
-                    .project_param
-                    .clone()
-                    .unwrap_or_else(|| "projectId".into());
-                let project_scoped = mw.scope.as_deref() == Some("project");
-                let project = if project_scoped {
-                    params.get(&param).cloned()
-                } else {
-                    None
-                };
-                if let Some(pid) = &project {
-                    if !is_uuid(pid) {
-                        return Err(error(
-                            StatusCode::BAD_REQUEST,
-                            "BAD_REQUEST",
-                            "invalid project id",
-                        ));
-                    }
-                    let member = sqlx::query(
-                        "SELECT id::text FROM public.project_members WHERE project_id = $1::uuid AND user_id = $2::uuid",
-                    )
-                    .bind(pid)
-                    .bind(&id.user_id)
-                    .fetch_optional(&s.pool)
-                    .await
-                    .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", &e.to_string()))?;
-                    let Some(member) = member else {
-                        return Err(error(
-                            StatusCode::FORBIDDEN,
-                            "FORBIDDEN",
-                            "not a member of this project",
-                        ));
-                    };
-                    caller.project_id = pid.clone();
-                    caller.caller_id = member.get(0);
-                }
-                let holds = |a: &String| id.actions.iter().any(|h| h == "*" || h == a);
-                if !mw.actions.iter().all(holds) {
-                    return Err(error(
-                        StatusCode::FORBIDDEN,
-                        "FORBIDDEN",
-                        "permission denied",
-                    ));
-                }
-                if project_scoped && project.is_none() {
-                    // no path param: checked on the platform root, project_id stays ""
-                }
-            }
-            "requirepermissions" => {
-                return Err(error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL_ERROR",
-                    "requirePermissions is no longer supported; use requireActions with IAM actions",
-                ));
-            }
-            _ => {
-                return Err(error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL_ERROR",
-                    "unsupported middleware",
-                ));
-            }
-        }
-    }
-    Ok(caller)
-}
-
-fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    let hex = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_hexdigit);
-    if b.len() == 36 {
-        b[8] == b'-'
-            && b[13] == b'-'
-            && b[18] == b'-'
-            && b[23] == b'-'
-            && hex(0..8)
-            && hex(9..13)
-            && hex(14..18)
-            && hex(19..23)
-            && hex(24..36)
-    } else {
-        b.len() == 32 && hex(0..32)
-    }
-}
-
 const PREFIX: &str = "/api/v1/plugins/";
 
 async fn proxy(State(s): State<Arc<AppState>>, req: Request) -> Response {
@@ -688,13 +503,14 @@ async fn proxy(State(s): State<Arc<AppState>>, req: Request) -> Response {
         Some((route, params)) => (route.effective_middlewares(), params),
         None => (Vec::new(), HashMap::new()),
     };
-    let caller = match apply_middlewares(&s, &mws, &params, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
+    let caller =
+        match crate::middleware::apply(&s.identities, &s.pool, &mws, &params, &headers).await {
+            Ok(c) => c,
+            Err(resp) => return resp,
+        };
 
     // body cap: (limit - envelope overhead) * 3/4, then the envelope itself
-    let limit = s.plugin.limits().max_request_body_bytes;
+    let limit = s.plugins.instances()[0].limits().max_request_body_bytes;
     let user_id = caller
         .identity
         .as_ref()
@@ -749,14 +565,10 @@ async fn proxy(State(s): State<Arc<AppState>>, req: Request) -> Response {
         user_id: user_id.clone(),
         caller_role: caller_role.clone(),
         project_id: caller.project_id.clone(),
-        actions: caller
-            .identity
-            .as_ref()
-            .map(|i| i.actions.clone())
-            .unwrap_or_default(),
+        actions: caller.actions.clone(),
     });
     match s
-        .plugin
+        .plugins
         .call_export("HandleRequest", payload, Some(ctx))
         .await
     {
@@ -893,13 +705,6 @@ pub fn response_from_result(result: &[u8]) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uuid_check() {
-        assert!(is_uuid("00000000-0000-4000-8000-000000000001"));
-        assert!(!is_uuid("not-a-uuid"));
-        assert!(!is_uuid("00000000-0000-4000-8000-00000000000g"));
-    }
 
     #[test]
     fn result_parsing() {
