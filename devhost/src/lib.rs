@@ -6,9 +6,11 @@
 //! See `/work/shared/docs/paca-host-contract.md` for the behaviour mirrored here.
 
 pub mod canon;
+pub mod core_api;
 pub mod db;
 pub mod events;
 pub mod fetch;
+pub mod frontend;
 pub mod guard;
 mod imports;
 pub mod manifest;

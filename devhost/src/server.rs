@@ -42,6 +42,7 @@ pub struct DevHostConfig {
     pub limits: Limits,
     /// Extra identities besides [`crate::seed::dev_identities`].
     pub identities: Vec<Identity>,
+    pub frontend: crate::frontend::FrontendConfig,
 }
 
 impl DevHostConfig {
@@ -56,6 +57,7 @@ impl DevHostConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             limits: Limits::default(),
             identities: Vec::new(),
+            frontend: Default::default(),
         }
     }
     pub fn migrations(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -163,7 +165,11 @@ impl DevHost {
             identities: Mutex::new(identities),
             events,
         });
-        let app = router(state.clone());
+        let app = router(state.clone()).merge(crate::frontend::routes(
+            &cfg,
+            &state.manifest.id,
+            state.pool.clone(),
+        ));
         let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -357,7 +363,7 @@ fn router(state: Arc<AppState>) -> Router {
 }
 
 /// Paca's API error envelope, as the host's own middlewares answer.
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({"success": false, "error": message, "error_code": code}).to_string();
     (status, [("content-type", "application/json")], body).into_response()
 }
@@ -450,13 +456,13 @@ struct Envelope<'a> {
     body: String,
 }
 
-enum Cred {
+pub(crate) enum Cred {
     None,
     Jwt(String),
     ApiKey(String),
 }
 
-fn credentials(headers: &BTreeMap<String, String>) -> Cred {
+pub(crate) fn credentials(headers: &BTreeMap<String, String>) -> Cred {
     if let Some(cookie) = headers.get("Cookie") {
         for part in cookie.split(';') {
             if let Some(v) = part.trim().strip_prefix("access_token=")
