@@ -96,13 +96,26 @@ fn test(args: &[String]) -> Result {
 
     let wasm = tools::build_wasm()?;
 
+    let fe = root.join("frontend");
     tools::step("Type-checking the frontend (tsc --noEmit)");
-    tools::npm(&root.join("frontend"), &["run", "typecheck"])?;
+    tools::npm(&fe, &["run", "typecheck"])?;
+    tools::step("Frontend unit tests (Vitest + Testing Library)");
+    tools::npm(&fe, &["test"])?;
+    let frontend = tools::build_frontend()?;
+    let chromium = tools::ensure_chromium()?;
 
-    tools::step("Running every Rust test (unit, snapshot, host and end-to-end)");
+    tools::step("Running every Rust test (unit, snapshot, host, end-to-end and the browser tests)");
     tools::cargo_with_env(
         &["test", "--workspace", "--locked"],
-        &[("PACA_GITHUB_WASM", wasm.to_string_lossy().as_ref())],
+        &[
+            ("PACA_GITHUB_WASM", wasm.to_string_lossy().as_ref()),
+            (
+                "PACA_FRONTEND_DIST",
+                frontend.dist.to_string_lossy().as_ref(),
+            ),
+            ("PACA_DEV_SHELL", frontend.shell.to_string_lossy().as_ref()),
+            ("PACA_CHROMIUM", chromium.to_string_lossy().as_ref()),
+        ],
     )?;
 
     println!("\nxtask test: all steps passed");
