@@ -7,9 +7,11 @@
 
 pub mod bind;
 pub mod canon;
+pub mod core_api;
 pub mod db;
 pub mod events;
 pub mod fetch;
+pub mod frontend;
 pub mod guard;
 pub mod install;
 mod imports;

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 
 const USAGE: &str = "usage: paca-devhost --wasm PATH --manifest PATH [--migrations DIR] [--listen ADDR] \
 [--database-url URL] [--config KEY=VALUE]... [--github-api URL] [--map-host HOST=URL]... \
-[--max-request-body-bytes N] [--max-call-seconds N] [--mcp-file PATH] [--skills-dir DIR] [--instances N]";
+[--max-request-body-bytes N] [--max-call-seconds N] [--mcp-file PATH] [--skills-dir DIR] [--instances N] \
+[--frontend-dir DIR] [--shell-dir DIR]";
 
 fn parse() -> anyhow::Result<DevHostConfig> {
     let mut args = std::env::args().skip(1);
@@ -43,6 +44,8 @@ fn parse() -> anyhow::Result<DevHostConfig> {
                     .ok_or_else(|| anyhow::anyhow!("--map-host expects HOST=URL"))?;
                 cfg.host_map.insert(h.to_ascii_lowercase(), url.into());
             }
+            "--frontend-dir" => cfg.frontend.dist = Some(value()?.into()),
+            "--shell-dir" => cfg.frontend.shell = Some(value()?.into()),
             "--max-request-body-bytes" => cfg.limits.max_request_body_bytes = value()?.parse()?,
             "--max-call-seconds" => {
                 cfg.limits.max_call_duration = std::time::Duration::from_secs_f64(value()?.parse()?)
@@ -66,9 +69,27 @@ fn parse() -> anyhow::Result<DevHostConfig> {
 async fn main() -> anyhow::Result<()> {
     let cfg = parse()?;
     let cfg_has_mcp = cfg.mcp_assets.mcp_file.is_some();
+    let cfg_frontend = cfg.frontend.clone();
     let host = DevHost::start(cfg).await?;
     println!("paca-devhost listening on {}", host.base_url());
-    println!("plugin API:   {}", host.plugin_url(""));
+    println!(
+        "plugin API:   {}projects/<project id>/github (every route in the README's HTTP API table)",
+        host.plugin_url("")
+    );
+    if cfg_frontend.dist.is_some() {
+        println!(
+            "frontend:     {}/plugins/{}/assets/remoteEntry.js",
+            host.base_url(),
+            host.manifest().id
+        );
+    }
+    if cfg_frontend.shell.is_some() {
+        println!(
+            "dev shell:    {}{}?project=<project id>",
+            host.base_url(),
+            paca_devhost::frontend::SHELL_PATH
+        );
+    }
     println!("events:       {}/__devhost/events", host.base_url());
     println!("database:     {}", host.database_url());
     if cfg_has_mcp {
@@ -79,7 +100,9 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     println!(
-        "tokens:       dev-admin, dev-member, dev-viewer, dev-stale-password (Authorization: Bearer …)"
+        "tokens:       dev-admin (every action), dev-member (tasks:read, tasks:write), dev-viewer (tasks:read),\n              \
+         dev-stale-password (must change its password: every route refuses it with PASSWORD_CHANGE_REQUIRED)\n              \
+         as `Authorization: Bearer …`, `X-API-Key: …` or the session cookie `access_token=…`"
     );
     println!("agent keys:   dev-agent, dev-agent-basic (X-API-Key: …)");
     tokio::signal::ctrl_c().await?;

@@ -22,13 +22,13 @@ pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, [("content-type", "application/json")], body).into_response()
 }
 
-enum Cred {
+pub(crate) enum Cred {
     None,
     Jwt(String),
     ApiKey(String),
 }
 
-fn credentials(headers: &BTreeMap<String, String>) -> Cred {
+pub(crate) fn credentials(headers: &BTreeMap<String, String>) -> Cred {
     if let Some(cookie) = headers.get("Cookie") {
         for part in cookie.split(';') {
             if let Some(v) = part.trim().strip_prefix("access_token=")

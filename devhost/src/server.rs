@@ -48,6 +48,7 @@ pub struct DevHostConfig {
     pub mcp_assets: crate::mcp_assets::McpAssets,
     /// Plugin instances serving concurrently (each its own store and memory). Default 2.
     pub instances: usize,
+    pub frontend: crate::frontend::FrontendConfig,
 }
 
 impl DevHostConfig {
@@ -64,6 +65,7 @@ impl DevHostConfig {
             identities: Vec::new(),
             mcp_assets: Default::default(),
             instances: 2,
+            frontend: Default::default(),
         }
     }
     pub fn instances(mut self, n: usize) -> Self {
@@ -177,9 +179,12 @@ impl DevHost {
             identities: Mutex::new(identities),
             events,
         });
-        let app = router(state.clone()).merge(crate::mcp_assets::router(
-            &state.manifest.id,
-            &cfg.mcp_assets,
+        let app = router(state.clone())
+            .merge(crate::mcp_assets::router(&state.manifest.id, &cfg.mcp_assets))
+            .merge(crate::frontend::routes(
+                &cfg,
+                &state.manifest.id,
+                state.pool.clone(),
         ));
         let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
         let addr = listener.local_addr()?;

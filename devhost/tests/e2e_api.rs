@@ -618,7 +618,7 @@ async fn permissions_of_members_viewers_and_anonymous() {
     let branch = |name: &str| json!({"repo_id": r, "branch_name": name});
     // (method, path, body, needs): "manage" = github:manage, "read"/"write" = tasks:*
     let routes: Vec<(&str, String, Option<Value>, &str)> = vec![
-        ("GET", format!("projects/{pid}/github"), None, "manage"),
+        ("GET", format!("projects/{pid}/github"), None, "read"),
         (
             "POST",
             format!("projects/{pid}/github/token"),
@@ -641,7 +641,7 @@ async fn permissions_of_members_viewers_and_anonymous() {
             "GET",
             format!("projects/{pid}/github/linked-repositories"),
             None,
-            "manage",
+            "read",
         ),
         (
             "POST",
@@ -727,7 +727,7 @@ async fn permissions_of_members_viewers_and_anonymous() {
         1
     );
     // the host refuses with its own error shape, which the client reports as such
-    assert!(w.member.get_integration(&pid).await.is_err());
+    assert!(w.member.delete_token(&pid).await.is_err());
     assert!(w.anon.list_task_branches(&pid, &t1).await.is_err());
 
     // a project the path names but the caller is no member of → 403
@@ -740,6 +740,121 @@ async fn permissions_of_members_viewers_and_anonymous() {
         )
         .await;
     assert_eq!(s, 403);
+}
+
+/// The task section's reads (integration status, linked repositories) need only `tasks:read`,
+/// so a member can use the whole task section and a viewer can see it; changing the
+/// integration stays with `github:manage`.
+#[tokio::test]
+async fn task_section_works_per_role_and_only_managers_change_the_integration() {
+    let w = World::start().await;
+    let pid = w.p.id;
+    let t1 = w.p.task1;
+    let repo = w.connected_with_repo().await;
+
+    for (who, client) in [("member", &w.member), ("viewer", &w.viewer)] {
+        let status = ok(client.get_integration(&pid).await).data;
+        assert!(status.connected, "{who}");
+        let repos = ok(client.list_linked_repositories(&pid).await).data;
+        assert_eq!(
+            repos.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![repo.id],
+            "{who}"
+        );
+        assert_eq!(repos[0].full_name, REPO, "{who}");
+    }
+
+    // member: create a branch in the repository it just listed, link and unlink a PR
+    let repo_id = ok(w.member.list_linked_repositories(&pid).await).data[0].id;
+    let branch = ok(w
+        .member
+        .create_branch(&pid, &t1, &branch_body(repo_id, "feat/PROJ-1-member", None))
+        .await)
+    .data;
+    assert_eq!(branch.branch_name, "feat/PROJ-1-member");
+    assert!(
+        w.gh.repo(REPO)
+            .unwrap()
+            .branches
+            .contains_key("feat/PROJ-1-member")
+    );
+    w.gh.settle().await;
+    let spike =
+        w.gh.open_pr(REPO, "develop", "main", "Unrelated")
+            .await
+            .unwrap();
+    let linked = ok(w
+        .member
+        .link_pull_request(&pid, &t1, &pr_body(repo_id, spike.value.number as u32))
+        .await)
+    .data;
+    assert!(
+        ok(w.viewer.list_task_pull_requests(&pid, &t1).await)
+            .data
+            .iter()
+            .any(|p| p.id == linked.id)
+    );
+    ok(w.member.unlink_pull_request(&pid, &t1, &linked.id).await);
+
+    // the viewer reads but cannot write; neither can manage
+    status(
+        w.viewer
+            .create_branch(&pid, &t1, &branch_body(repo_id, "feat/PROJ-1-viewer", None))
+            .await,
+        403,
+    );
+    for client in [&w.member, &w.viewer] {
+        status(client.set_token(&pid, &token_body(GH_TOKEN)).await, 403);
+        status(client.delete_token(&pid).await, 403);
+        status(
+            client.list_accessible_repositories(&pid, None, None).await,
+            403,
+        );
+        status(
+            client
+                .link_repository(&pid, &link_body(GH_USER, "app"))
+                .await,
+            403,
+        );
+        status(client.unlink_repository(&pid, &repo_id).await, 403);
+    }
+    assert_eq!(w.count("github_repositories").await, 1);
+    assert_eq!(w.hooks(REPO).len(), 1);
+    assert!(
+        !w.gh
+            .repo(REPO)
+            .unwrap()
+            .branches
+            .contains_key("feat/PROJ-1-viewer")
+    );
+
+    // the reads stay scoped: a project the caller is not a member of, and anonymous callers
+    for path in ["github", "github/linked-repositories"] {
+        let (s, _) = w
+            .raw(
+                "GET",
+                &format!("projects/5f0c6a52-93d4-4d7e-9a1b-3c2d1e0f4a5b/{path}"),
+                Some("dev-member"),
+                None,
+            )
+            .await;
+        assert_eq!(s, 403, "{path}");
+        let (s, _) = w
+            .raw("GET", &format!("projects/{pid}/{path}"), None, None)
+            .await;
+        assert_eq!(s, 401, "{path}");
+        // another project's repositories never show through this project's id
+        let (s, b) = w
+            .raw(
+                "GET",
+                &format!("projects/{}/{path}", w.other.id),
+                Some("dev-member"),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "{path}: {b}");
+        assert!(!b.to_string().contains(REPO), "{path}: {b}");
+    }
 }
 
 /// Fresh wasm instances share the deterministic WASI random source; the plugin draws nonces

@@ -1,5 +1,5 @@
 //! `cargo xtask dev [--github-api URL] [--port N]`: the plugin in the local Paca-compatible
-//! host, with a fake GitHub and a seeded demo project. Ctrl-C stops everything (the devhost
+//! host, with its frontend in the dev shell, a fake GitHub and a seeded demo project. Ctrl-C stops everything (the devhost
 //! stops its PostgreSQL cluster itself).
 
 use crate::{Result, root, tools};
@@ -73,6 +73,7 @@ pub fn run(args: &[String]) -> Result {
     tools::ensure_postgres()?;
     let wasm = tools::build_wasm()?;
     let mcp_bundle = crate::mcp::build(&root, false)?;
+    let frontend = tools::build_frontend()?;
     tools::step("Building the local host and the fake GitHub");
     // TLS is only needed to reach a real GitHub; the fake is plain http on loopback.
     let real_github = opts
@@ -139,22 +140,42 @@ pub fn run(args: &[String]) -> Result {
                 "--skills-dir",
                 "skills",
             ])
+            .args(["--frontend-dir", &frontend.dist.to_string_lossy()])
+            .args(["--shell-dir", &frontend.shell.to_string_lossy()])
             .spawn()
             .map_err(|e| format!("could not start paca-devhost: {e}"))?,
     );
     wait_for(host_addr, "paca-devhost", &mut children)?;
 
     tools::step("Seeding the demo project DEMO");
-    let project = seed(host_addr, opts.github_api.is_none())?;
+    let demo = seed(host_addr, opts.github_api.is_none())?;
+    let project = &demo.project;
     let api = format!("{base}/api/v1/plugins/com.paca.github/projects/{project}");
+    let shell = format!("{base}/__devhost/shell/?project={project}");
+    let task1 = demo.tasks.first().map(String::as_str).unwrap_or_default();
     println!(
-        "\nReady.\n  plugin API   {api}/github\n  events       {base}/__devhost/events\n  \
-         dev tokens   dev-admin, dev-member, dev-viewer (Authorization: Bearer …); agents: dev-agent (X-API-Key)\n  \
-         MCP bundle   {base}/plugins-mcp/com.paca.github/mcp.js (an MCP client can run \
-         `PACA_BASE_URL={base} PACA_API_KEY=dev-agent node mcp/dev/stdio-server.mjs`)\n  GitHub       {github_api}\n\n\
+        "\nReady.\n\n  \
+         UI (dev shell)  {shell}\n  \
+         task DEMO-1     {shell}&view=task&task={task1}\n                  \
+         switch identity (admin / member / viewer) and dark mode in its top bar\n  \
+         plugin API      {api}/github\n  \
+         events          {base}/__devhost/events\n  \
+         GitHub          {github_api}\n\n\
+         Dev identities (Authorization: Bearer …, X-API-Key: … or cookie access_token=…):\n  \
+         dev-admin   every action, including github:manage (connect the token, link repositories)\n  \
+         dev-member  tasks:read, tasks:write (the task section: create branches, link pull requests)\n  \
+         dev-viewer  tasks:read (sees everything, changes nothing)\n  \
+         dev-stale-password  must change its password: every route refuses it (PASSWORD_CHANGE_REQUIRED)\n\n\
+         Agent keys (X-API-Key: …): dev-agent (tasks + github:use), dev-agent-basic (tasks only).\n  \
+         MCP bundle  {base}/plugins-mcp/com.paca.github/mcp.js (an MCP client can run \
+         `PACA_BASE_URL={base} PACA_API_KEY=dev-agent node mcp/dev/stdio-server.mjs`)\n\n\
          Try:\n  curl -H 'Authorization: Bearer dev-admin' {api}/github\n  \
-         curl -H 'Authorization: Bearer dev-admin' {api}/github/linked-repositories\n\nCtrl-C stops everything."
+         curl -H 'Authorization: Bearer dev-member' {api}/github/linked-repositories\n"
     );
+    if opts.github_api.is_none() {
+        print!("{}", control_help(&github_api));
+    }
+    println!("\nCtrl-C stops everything.");
     // The devhost exits on Ctrl-C (it receives the terminal's SIGINT too) after stopping
     // PostgreSQL; then the fake GitHub is stopped by `Children`.
     let status = children.0.last_mut().map(|c| c.wait());
@@ -195,7 +216,31 @@ fn wait_for(addr: SocketAddr, name: &str, children: &mut Children) -> Result {
     }
 }
 
-fn seed(host: SocketAddr, fake_github: bool) -> Result<String> {
+/// What the fake GitHub's control API does for the demo loop (it is the only way to act "on
+/// GitHub" locally: every action delivers the webhooks a real GitHub would).
+fn control_help(gh: &str) -> String {
+    let (owner, repo) = DEMO_REPO;
+    let r = format!("{gh}/_control/repos/{owner}/{repo}");
+    let j = "-H 'Content-Type: application/json'";
+    format!(
+        "\nDrive GitHub (the fake's control API; the UI updates within seconds, no reload):\n  \
+         push a branch    curl -X POST {r}/push {j} -d '{{\"branch\":\"feat/DEMO-2-auto-link\"}}'\n  \
+         open a PR        curl -X POST {r}/pulls {j} -d '{{\"head\":\"feat/DEMO-2-auto-link\",\"title\":\"DEMO-2 Auto-link\"}}'\n  \
+         merge PR #1      curl -X POST {r}/pulls/1/merge\n  \
+         close / reopen   curl -X POST {r}/pulls/1/close   (or …/reopen)\n  \
+         everything       curl {gh}/_control/state\n  \
+         (a branch named after a task key, like feat/DEMO-2-…, links to that task; a PR from a\n  \
+         task's branch, or naming its key, links to the task; create a branch in the task view first\n  \
+         to open a PR from it)\n"
+    )
+}
+
+struct Demo {
+    project: String,
+    tasks: Vec<String>,
+}
+
+fn seed(host: SocketAddr, fake_github: bool) -> Result<Demo> {
     let project = http(
         host,
         "POST",
@@ -205,9 +250,14 @@ fn seed(host: SocketAddr, fake_github: bool) -> Result<String> {
     )?;
     let id = json_string_field(&project, "id")
         .ok_or_else(|| format!("unexpected seed answer: {project}"))?;
+    let mut tasks = Vec::new();
     for title in TASKS {
         let body = format!(r#"{{"project_id":"{id}","title":"{title}"}}"#);
-        http(host, "POST", "/__devhost/seed/task", None, &body)?;
+        let task = http(host, "POST", "/__devhost/seed/task", None, &body)?;
+        tasks.push(
+            json_string_field(&task, "id")
+                .ok_or_else(|| format!("unexpected seed answer: {task}"))?,
+        );
     }
     println!(
         "project DEMO ({id}) with tasks DEMO-1..DEMO-{}",
@@ -235,7 +285,7 @@ fn seed(host: SocketAddr, fake_github: bool) -> Result<String> {
             "connected the demo token and linked {owner}/{repo} (its webhook delivers to the devhost)"
         );
     }
-    Ok(id)
+    Ok(Demo { project: id, tasks })
 }
 
 /// The value of a top-level string field in a small JSON object (enough for the seed answers).

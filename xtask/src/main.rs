@@ -124,8 +124,13 @@ fn test(args: &[String]) -> Result {
 
     let wasm = tools::build_wasm()?;
 
+    let fe = root.join("frontend");
     tools::step("Type-checking the frontend (tsc --noEmit)");
-    tools::npm(&root.join("frontend"), &["run", "typecheck"])?;
+    tools::npm(&fe, &["run", "typecheck"])?;
+    tools::step("Frontend unit tests (Vitest + Testing Library)");
+    tools::npm(&fe, &["test"])?;
+    let frontend = tools::build_frontend()?;
+    let chromium = tools::ensure_chromium()?;
 
     let mcp_bundle = mcp::build(&root, true)?;
 
@@ -136,13 +141,19 @@ fn test(args: &[String]) -> Result {
 
     let dist = release_bundle(&root)?;
 
-    tools::step("Running every Rust test (unit, snapshot, host and end-to-end, MCP client)");
+    tools::step("Running every Rust test (unit, snapshot, host, end-to-end, MCP client and browser)");
     tools::cargo_with_env(
         &["test", "--workspace", "--locked"],
         &[
             ("PACA_GITHUB_WASM", wasm.to_string_lossy().as_ref()),
             ("PACA_DIST_DIR", dist.to_string_lossy().as_ref()),
             ("PACA_MCP_BUNDLE", mcp_bundle.to_string_lossy().as_ref()),
+            (
+                "PACA_FRONTEND_DIST",
+                frontend.dist.to_string_lossy().as_ref(),
+            ),
+            ("PACA_DEV_SHELL", frontend.shell.to_string_lossy().as_ref()),
+            ("PACA_CHROMIUM", chromium.to_string_lossy().as_ref()),
         ],
     )?;
 

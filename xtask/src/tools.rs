@@ -198,3 +198,45 @@ pub fn build_wasm() -> Result<PathBuf> {
     }
     Ok(path)
 }
+
+/// The built frontend: the remote Paca loads (`dist/`) and the dev shell (`dist-shell/`).
+pub struct Frontend {
+    pub dist: PathBuf,
+    pub shell: PathBuf,
+}
+
+/// `npm run build` in `frontend/` (remote + dev shell).
+pub fn build_frontend() -> Result<Frontend> {
+    let dir = root().join("frontend");
+    step("Building the frontend (remote + dev shell)");
+    ensure_npm_packages(&dir)?;
+    npm(&dir, &["run", "build"])?;
+    let out = Frontend {
+        dist: dir.join("dist"),
+        shell: dir.join("dist-shell"),
+    };
+    for f in [
+        out.dist.join("assets/remoteEntry.js"),
+        out.shell.join("index.html"),
+    ] {
+        if !f.is_file() {
+            return Err(format!("{} is missing after the build", f.display()));
+        }
+    }
+    Ok(out)
+}
+
+/// Debian's Chromium for the browser tests (never a downloaded browser build).
+pub fn ensure_chromium() -> Result<PathBuf> {
+    let path = PathBuf::from("/usr/bin/chromium");
+    if path.exists() {
+        println!("Chromium: {}", path.display());
+        return Ok(path);
+    }
+    apt_install(&["chromium"], "Chromium is needed by the browser tests")?;
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err("/usr/bin/chromium is still missing after installing chromium".into())
+    }
+}
