@@ -51,6 +51,10 @@ async fn rename_then_delivery_updates_every_route() {
         .await
         .unwrap();
     assert_eq!(old.url().path(), "/repos/alice/app2", "redirect followed");
+    // a commit on the branch (a PR needs one); its push is the first delivery after the rename
+    w.gh.push_branch("alice/app2", "feat/PROJ-1-a")
+        .await
+        .unwrap();
     let out =
         w.gh.open_pr("alice/app2", "feat/PROJ-1-a", "main", "PROJ-1 after rename")
             .await

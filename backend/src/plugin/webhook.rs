@@ -405,7 +405,8 @@ fn claimed<H: Host>(
             Value::String(event.to_string()),
         ],
     )?;
-    if claim.is_empty() {
+    // The row returned is ours: a fresh claim, or an expired one taken over.
+    if !claim.iter().any(|c| c.delivery_id == id) {
         return Ok(WebhookOutcomeKind::Duplicate);
     }
     match apply() {
