@@ -31,9 +31,24 @@ pub fn bind(captured: &[CapturedSql], vary: Option<(&str, &str)>) -> anyhow::Res
                 }
             }
         }
-        bound.push(guard::bind_literals(&c.sql, &params).map_err(|e| anyhow::anyhow!("{e}"))?);
+        let literals: Vec<String> = params.iter().map(untyped_literal).collect();
+        bound.push(
+            guard::substitute_params(&c.sql, &literals).map_err(|e| anyhow::anyhow!("{}", e.0))?,
+        );
     }
     Ok(Statements { bound })
+}
+
+/// A captured parameter as an untyped SQL literal: PostgreSQL then infers its type from the
+/// statement, as it does for the host's parameters (the plugin casts where inference needs it).
+fn untyped_literal(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "NULL".to_owned(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+        other => format!("'{}'", other.to_string().replace('\'', "''")),
+    }
 }
 
 /// One host DB call: `BEGIN; SET LOCAL search_path …; <stmt>; COMMIT`, rows fetched.

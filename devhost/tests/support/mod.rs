@@ -86,10 +86,6 @@ pub async fn start_host_with(
             .config("ENCRYPTION_KEY", ENCRYPTION_KEY)
             .config("PUBLIC_URL", &public)
             .github_api(gh_url)
-            // One instance for now: with two, the fake's ping (sent while linkRepository
-            // creates the hook) runs concurrently and can find no row yet (the backend creates
-            // the hook before inserting the row): a real replica race, left to the link fix.
-            .instances(1)
             .listen(addr);
         if let Some(db) = database_url {
             cfg = cfg.database_url(db);
