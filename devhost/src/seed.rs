@@ -91,6 +91,22 @@ pub fn dev_identities() -> Vec<Identity> {
             &["tasks:read", "tasks:write"],
             true,
         ),
+        mk(
+            "dev-agent",
+            5,
+            "agent",
+            "USER",
+            &["tasks:read", "tasks:write", "github:use"],
+            false,
+        ),
+        mk(
+            "dev-agent-basic",
+            6,
+            "agent-basic",
+            "USER",
+            &["tasks:read", "tasks:write"],
+            false,
+        ),
     ]
 }
 
