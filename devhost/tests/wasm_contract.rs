@@ -45,6 +45,7 @@ fn github_wasm_exports_imports_and_size() {
         "config_get",
         "fetch",
         "event_emit",
+        "activity_record",
         "log",
     ]
     .iter()

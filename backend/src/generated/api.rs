@@ -451,7 +451,7 @@ pub struct CreatePullRequestRequest {
     /// The branch to merge into; default is the repository's default branch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_branch: Option<String>,
-    /// Pull request description (Markdown).
+    /// Pull request description (Markdown); omit it for none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
@@ -479,6 +479,9 @@ impl CreatePullRequestRequest {
             }
         }
         if let Some(v) = &self.body {
+            if v.chars().count() < 1 {
+                return Err("`body` must not be empty".into());
+            }
             if v.chars().count() > 65536 {
                 return Err("`body` must be at most 65536 characters".into());
             }
@@ -675,7 +678,7 @@ impl std::fmt::Display for ReviewEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullRequestReviewRequest {
     pub event: ReviewEvent,
-    /// Review text (Markdown); required for REQUEST_CHANGES and COMMENT.
+    /// Review text (Markdown); required for REQUEST_CHANGES and COMMENT
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
@@ -683,6 +686,9 @@ impl PullRequestReviewRequest {
     /// Checks the spec's constraints; the message names the offending field.
     pub fn validate(&self) -> Result<(), String> {
         if let Some(v) = &self.body {
+            if v.chars().count() < 1 {
+                return Err("`body` must not be empty".into());
+            }
             if v.chars().count() > 65536 {
                 return Err("`body` must be at most 65536 characters".into());
             }

@@ -599,7 +599,7 @@ export interface components {
             head_branch: string;
             /** @description The branch to merge into; default is the repository's default branch. */
             base_branch?: string;
-            /** @description Pull request description (Markdown). */
+            /** @description Pull request description (Markdown); omit it for none. */
             body?: string;
         };
         PullRequestCreation: {
@@ -683,7 +683,7 @@ export interface components {
         ReviewEvent: "APPROVE" | "REQUEST_CHANGES" | "COMMENT";
         PullRequestReviewRequest: {
             event: components["schemas"]["ReviewEvent"];
-            /** @description Review text (Markdown); required for REQUEST_CHANGES and COMMENT. */
+            /** @description Review text (Markdown); required for REQUEST_CHANGES and COMMENT */
             body?: string;
         };
         PullRequestReview: {

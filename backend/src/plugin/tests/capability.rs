@@ -20,6 +20,9 @@ const COLUMNS: &[&str] = &[
 const CLONE_URL: &str = "https://ghe.example.com/acme/widgets.git";
 const BACKFILL_SQL: &str = "UPDATE github_repositories SET clone_url";
 
+/// A GitHub status, extra response headers, and the error code it must become.
+type Failure = (u16, &'static [(&'static str, &'static str)], ErrorCode);
+
 fn row(clone_url: Option<&str>, task_found: Option<bool>) -> Vec<Value> {
     vec![
         uuid(REPO),
@@ -117,7 +120,7 @@ fn a_repository_linked_before_clone_urls_is_completed_from_github_once() {
 /// A legacy row needs GitHub; each way GitHub can fail maps to its code and stores nothing.
 #[test]
 pub(super) fn list_repositories_backfill_failures() {
-    let cases: &[(u16, &[(&str, &str)], ErrorCode)] = &[
+    let cases: &[Failure] = &[
         (404, &[], GithubRepoNotAccessible),
         (401, &[], GithubInvalidToken),
         (403, &[], GithubTokenInsufficientPermissions),
@@ -258,7 +261,7 @@ pub(super) fn clone_info_not_found_cases_hand_out_nothing() {
 
 #[test]
 pub(super) fn clone_info_backfill_failures() {
-    let cases: &[(u16, &[(&str, &str)], ErrorCode)] = &[
+    let cases: &[Failure] = &[
         (404, &[], GithubRepoNotAccessible),
         (401, &[], GithubInvalidToken),
         (403, &[], GithubTokenInsufficientPermissions),
