@@ -192,6 +192,9 @@ pub async fn count_all(w: &World) -> anyhow::Result<BTreeMap<String, Counted>> {
         ),
     )
     .await?;
+    w.gh.push_branch(other, "feat/ops-source")
+        .await
+        .map_err(gh_err)?;
     let opened = k
         .count("receive_webhook_pull_request_opened_linked_branch", async {
             let o =

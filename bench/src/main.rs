@@ -86,9 +86,9 @@ impl Plan {
                 levels: vec![(1, 150), (4, 200), (16, 300)],
                 max_wall: Duration::from_secs(10),
                 warmup: 20,
-                abi_calls: 500,
+                abi_calls: 2_000,
                 split_calls: 50,
-                memory_calls: 1_000,
+                memory_calls: 10_000,
             }
         } else {
             Plan {
@@ -221,7 +221,8 @@ async fn main() -> anyhow::Result<()> {
 
     eprintln!("bench: module load and ABI overhead");
     let (w2, rt2) = (wasm.clone(), rt.clone());
-    let load = blocking(move || inproc::load_times(&w2, rt2, 5)).await?;
+    let reps = if args.quick { 1 } else { 5 };
+    let load = blocking(move || inproc::load_times(&w2, rt2, reps)).await?;
     let (w2, rt2, n) = (wasm.clone(), rt.clone(), plan.abi_calls);
     let abi = blocking(move || {
         let plugin = inproc::bare_plugin(&w2, rt2)?;

@@ -229,8 +229,15 @@ impl Report {
         );
         let _ = writeln!(
             d,
-            "- devhost: release build (profile `perf`), wasmtime 48 (cranelift), {} wasm instance(s), \
-             PostgreSQL pool of 8 connections; the floor uses its own pool of 8.",
+            "- devhost and the bench: {}; wasmtime 48 (cranelift), {} wasm instance(s), PostgreSQL \
+             pool of 8 connections; the floor uses its own pool of 8.",
+            if cfg!(debug_assertions) {
+                "**dev profile (unoptimised)**: host-side figures (HTTP, middleware, the host's DB \
+                 path, and the sqlx floor itself) are slower than an optimised host's; the guest \
+                 is compiled by cranelift either way. `cargo xtask bench` builds profile `perf`"
+            } else {
+                "profile `perf` (opt-level 3)"
+            },
             self.instances
         );
         let _ = writeln!(

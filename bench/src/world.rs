@@ -170,7 +170,11 @@ impl World {
             .await?;
         }
 
-        // The measured delivery: `pull_request opened` from the linked branch.
+        // The measured delivery: `pull_request opened` from the linked branch (which needs a
+        // commit of its own first: GitHub refuses a PR without commits).
+        w.gh.push_branch(REPO, "feat/hook-source")
+            .await
+            .map_err(gh_err)?;
         let out =
             w.gh.open_pr(REPO, "feat/hook-source", "main", "Bench change")
                 .await
