@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { errorMessage, type LinkedRepository } from "../api";
 import type { CoreProject, CoreTask } from "../core";
 import { keys, retryTransient, TASK_POLL_MS } from "../queries";
@@ -29,6 +29,14 @@ export function Branches(p: BranchesProps) {
   const [mode, setMode] = useState<"none" | "create" | "link">("none");
   // The branch whose "Open pull request" form is open, by id.
   const [openingFor, setOpeningFor] = useState<string | null>(null);
+  // When a form closes, focus goes back to the button that opened it.
+  const refocus = useRef<string | null>(null);
+  const focusBack = (key: string) => (el: HTMLButtonElement | null) => {
+    if (el && refocus.current === key) {
+      refocus.current = null;
+      el.focus();
+    }
+  };
   const branches = useQuery({
     queryKey: keys.branches(p.projectId, p.taskId),
     queryFn: () => api.listTaskBranches(p.projectId, p.taskId),
@@ -68,6 +76,7 @@ export function Branches(p: BranchesProps) {
                     <Button
                       variant="outline"
                       size="sm"
+                      ref={focusBack(`pr:${b.id}`)}
                       onClick={() => setOpeningFor(b.id)}
                       aria-label={`Open pull request from ${b.branch_name}`}
                     >
@@ -86,7 +95,10 @@ export function Branches(p: BranchesProps) {
                   repo={p.repos.find((r) => r.id === b.repo_id)}
                   task={p.task}
                   project={p.project}
-                  onDone={() => setOpeningFor(null)}
+                  onDone={() => {
+                    refocus.current = `pr:${b.id}`;
+                    setOpeningFor(null);
+                  }}
                   onForbidden={p.onForbidden}
                 />
               ) : null}
@@ -102,7 +114,10 @@ export function Branches(p: BranchesProps) {
             repos={p.repos}
             task={p.task}
             project={p.project}
-            onDone={() => setMode("none")}
+            onDone={() => {
+              refocus.current = "create";
+              setMode("none");
+            }}
             onForbidden={p.onForbidden}
           />
         ) : mode === "link" ? (
@@ -110,16 +125,19 @@ export function Branches(p: BranchesProps) {
             projectId={p.projectId}
             taskId={p.taskId}
             repos={p.repos}
-            onDone={() => setMode("none")}
+            onDone={() => {
+              refocus.current = "link";
+              setMode("none");
+            }}
             onForbidden={p.onForbidden}
           />
         ) : (
           <div className="pgh-row pgh-wrap">
-            <Button variant="link" size="sm" onClick={() => setMode("create")}>
+            <Button variant="link" size="sm" ref={focusBack("create")} onClick={() => setMode("create")}>
               <IconPlus />
               Create branch
             </Button>
-            <Button variant="link" size="sm" onClick={() => setMode("link")}>
+            <Button variant="link" size="sm" ref={focusBack("link")} onClick={() => setMode("link")}>
               <IconBranch />
               Link existing branch
             </Button>

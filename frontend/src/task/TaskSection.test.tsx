@@ -261,7 +261,7 @@ describe("task section", () => {
     expect(a.createPullRequest).toHaveBeenCalledTimes(1);
     await userEvent.keyboard("{Escape}");
     expect(screen.queryByLabelText("Pull request title")).toBeNull();
-    expect(screen.getByRole("button", { name: "Open pull request from feat/a" })).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Open pull request from feat/a" }));
   });
 
   it("CI badges: success, failure, pending, unknown as text; none when the call fails", async () => {
@@ -325,6 +325,7 @@ describe("task section", () => {
     await userEvent.keyboard("{Escape}");
     expect(screen.queryByLabelText("Existing branch name")).toBeNull();
     expect(screen.getByRole("button", { name: "Create branch" })).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Link existing branch" }));
   });
 
   it("read-only (canEdit false): lists, but no actions, and no core reads", async () => {
