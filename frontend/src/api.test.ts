@@ -35,6 +35,24 @@ describe("plugin API client", () => {
     expect(await req.json()).toEqual({ token: "ghp_x" });
   });
 
+  it("new task operations: create PR, CI status, link branch hit their paths with their bodies", async () => {
+    const T = "22222222-2222-4222-8222-222222222222";
+    const R = "33333333-3333-4333-8333-333333333333";
+    const f = respond(201, { success: true, data: { created: true, linked: true, pull_request: {} } });
+    await createApi({ origin: "http://h", fetch: f }).createPullRequest(P, T, R, { title: "DEMO-7 X", head_branch: "feat/x" });
+    const req = f.mock.calls[0]![0];
+    expect(req.method).toBe("POST");
+    expect(req.url).toBe(`http://h${PLUGIN_BASE}/projects/${P}/tasks/${T}/github/repositories/${R}/pull-requests`);
+    expect(await req.json()).toEqual({ title: "DEMO-7 X", head_branch: "feat/x" });
+    const g = respond(200, { success: true, data: { state: "pending", head_sha: "abc", checks: [] } });
+    await expect(createApi({ origin: "http://h", fetch: g }).getPullRequestCiStatus(P, T, R)).resolves.toMatchObject({ state: "pending" });
+    expect(g.mock.calls[0]![0].url).toBe(`http://h${PLUGIN_BASE}/projects/${P}/tasks/${T}/github/pull-requests/${R}/ci-status`);
+    const h = respond(201, { success: true, data: { id: "b" } });
+    await createApi({ origin: "http://h", fetch: h }).linkBranch(P, T, { repo_id: R, branch_name: "feat/x" });
+    expect(h.mock.calls[0]![0].url).toBe(`http://h${PLUGIN_BASE}/projects/${P}/tasks/${T}/github/branches/link`);
+    expect(await h.mock.calls[0]![0].json()).toEqual({ repo_id: R, branch_name: "feat/x" });
+  });
+
   it("accepts 204 on unlink", async () => {
     const api = createApi({ origin: "http://h", fetch: respond(204) });
     await expect(api.unlinkPullRequest(P, P, P)).resolves.toBeUndefined();

@@ -17,6 +17,11 @@ export type PullRequest = Schemas["PullRequest"];
 export type PullRequestState = Schemas["PullRequestState"];
 export type Branch = Schemas["Branch"];
 export type CreateBranchRequest = Schemas["CreateBranchRequest"];
+export type CreatePullRequestRequest = Schemas["CreatePullRequestRequest"];
+export type PullRequestCreation = Schemas["PullRequestCreation"];
+export type LinkBranchRequest = Schemas["LinkBranchRequest"];
+export type CiState = Schemas["CiState"];
+export type CiStatus = Schemas["CiStatus"];
 
 /** Where Paca mounts the plugin's API. */
 export const PLUGIN_BASE = "/api/v1/plugins/com.paca.github";
@@ -152,6 +157,21 @@ export function createApi(opts: ClientOptions = {}) {
       json<Branch[]>(client.GET("/projects/{projectId}/tasks/{taskId}/github/branches", task(projectId, taskId))),
     createBranch: (projectId: string, taskId: string, body: CreateBranchRequest) =>
       json<Branch>(client.POST("/projects/{projectId}/tasks/{taskId}/github/branches", { ...task(projectId, taskId), body })),
+    linkBranch: (projectId: string, taskId: string, body: LinkBranchRequest) =>
+      json<Branch>(client.POST("/projects/{projectId}/tasks/{taskId}/github/branches/link", { ...task(projectId, taskId), body })),
+    createPullRequest: (projectId: string, taskId: string, repoId: string, body: CreatePullRequestRequest) =>
+      json<PullRequestCreation>(
+        client.POST("/projects/{projectId}/tasks/{taskId}/github/repositories/{repoId}/pull-requests", {
+          params: { path: { projectId, taskId, repoId } },
+          body,
+        }),
+      ),
+    getPullRequestCiStatus: (projectId: string, taskId: string, prId: string) =>
+      json<CiStatus>(
+        client.GET("/projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/ci-status", {
+          params: { path: { projectId, taskId, prId } },
+        }),
+      ),
   };
 }
 

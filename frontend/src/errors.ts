@@ -51,6 +51,8 @@ const PLUGIN_MESSAGES: Record<PluginErrorCode, string> = {
     "The plugin has no PUBLIC_URL configured, so GitHub could not deliver webhooks. Ask your Paca administrator to set it.",
   GITHUB_WEBHOOK_URL_NOT_PUBLIC:
     "GitHub cannot reach this Paca server: PUBLIC_URL must be a public HTTPS URL. Ask your Paca administrator.",
+  GITHUB_PR_VALIDATION_FAILED:
+    "GitHub refused the pull request: check that the branches exist, differ (at least one new commit), and that no such pull request is already open.",
   GITHUB_RATE_LIMITED: "GitHub's rate limit for this token is used up. Try again in a few minutes.",
   INTERNAL_ERROR: "Something went wrong in the GitHub plugin. Try again; if it keeps failing, tell your administrator.",
   ENCRYPTION_NOT_CONFIGURED:

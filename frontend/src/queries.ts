@@ -11,6 +11,7 @@ export const keys = {
   accessibleRepos: (projectId: string) => [P, "accessible-repos", projectId] as const,
   prs: (projectId: string, taskId: string) => [P, "prs", projectId, taskId] as const,
   branches: (projectId: string, taskId: string) => [P, "branches", projectId, taskId] as const,
+  ciStatus: (projectId: string, taskId: string, prId: string) => [P, "ci-status", projectId, taskId, prId] as const,
   coreTask: (projectId: string, taskId: string) => [P, "core", "task", projectId, taskId] as const,
   coreProject: (projectId: string) => [P, "core", "project", projectId] as const,
 };

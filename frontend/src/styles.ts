@@ -108,7 +108,10 @@ export const CSS = `
 .pgh .pgh-label { font-size: 13px; font-weight: 500; }
 .pgh .pgh-input, .pgh .pgh-select { height: 36px; width: 100%; padding: 0 10px; border-radius: var(--radius, 8px);
   border: 1px solid var(--pgh-input); background: var(--pgh-bg); color: var(--pgh-fg); font-size: 13.5px; }
-.pgh .pgh-input::placeholder { color: var(--pgh-muted-fg); }
+.pgh .pgh-textarea { width: 100%; min-height: 72px; padding: 8px 10px; border-radius: var(--radius, 8px); resize: vertical;
+  border: 1px solid var(--pgh-input); background: var(--pgh-bg); color: var(--pgh-fg); font: inherit; font-size: 13.5px; }
+.pgh .pgh-textarea:focus-visible { outline: 2px solid var(--pgh-ring); outline-offset: 0; border-color: var(--pgh-ring); }
+.pgh .pgh-input::placeholder, .pgh .pgh-textarea::placeholder { color: var(--pgh-muted-fg); }
 .pgh .pgh-input:focus-visible, .pgh .pgh-select:focus-visible { outline: 2px solid var(--pgh-ring); outline-offset: 0; border-color: var(--pgh-ring); }
 .pgh .pgh-input[aria-invalid="true"] { border-color: var(--pgh-destructive); }
 .pgh .pgh-input:disabled, .pgh .pgh-select:disabled { opacity: 0.6; cursor: not-allowed; }

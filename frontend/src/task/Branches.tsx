@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { errorMessage, type LinkedRepository } from "../api";
 import type { CoreProject, CoreTask } from "../core";
 import { keys, retryTransient, TASK_POLL_MS } from "../queries";
@@ -7,9 +7,11 @@ import { useClients } from "../root";
 import { Button } from "../ui/Button";
 import { CopyCommand } from "../ui/CopyCommand";
 import { ErrorAlert, Spinner } from "../ui/feedback";
-import { IconBranch, IconPlus } from "../ui/icons";
+import { IconBranch, IconPlus, IconPullRequest } from "../ui/icons";
 import { Section } from "../ui/Section";
 import { CreateBranchForm } from "./CreateBranchForm";
+import { LinkBranchForm } from "./LinkBranchForm";
+import { OpenPrForm } from "./OpenPrForm";
 
 export interface BranchesProps {
   projectId: string;
@@ -23,7 +25,18 @@ export interface BranchesProps {
 
 export function Branches(p: BranchesProps) {
   const { api } = useClients();
-  const [creating, setCreating] = useState(false);
+  // One form at a time below the list: create a new branch, or link one that exists on GitHub.
+  const [mode, setMode] = useState<"none" | "create" | "link">("none");
+  // The branch whose "Open pull request" form is open, by id.
+  const [openingFor, setOpeningFor] = useState<string | null>(null);
+  // When a form closes, focus goes back to the button that opened it.
+  const refocus = useRef<string | null>(null);
+  const focusBack = (key: string) => (el: HTMLButtonElement | null) => {
+    if (el && refocus.current === key) {
+      refocus.current = null;
+      el.focus();
+    }
+  };
   const branches = useQuery({
     queryKey: keys.branches(p.projectId, p.taskId),
     queryFn: () => api.listTaskBranches(p.projectId, p.taskId),
@@ -57,29 +70,76 @@ export function Branches(p: BranchesProps) {
                 <a className="pgh-repo-link pgh-mono pgh-truncate" href={b.html_url} target="_blank" rel="noreferrer noopener">
                   {b.branch_name}
                 </a>
-                {many ? <span className="pgh-muted pgh-small pgh-truncate">{b.repo_full_name}</span> : null}
+                <div className="pgh-row">
+                  {many ? <span className="pgh-muted pgh-small pgh-truncate">{b.repo_full_name}</span> : null}
+                  {p.editable && openingFor !== b.id ? (
+                    <Button
+                      variant="outline"
+                      size="sm"
+                      ref={focusBack(`pr:${b.id}`)}
+                      onClick={() => setOpeningFor(b.id)}
+                      aria-label={`Open pull request from ${b.branch_name}`}
+                    >
+                      <IconPullRequest />
+                      Open pull request
+                    </Button>
+                  ) : null}
+                </div>
               </div>
               <CopyCommand command={`git fetch origin && git checkout ${b.branch_name}`} label={`Command to check out ${b.branch_name}`} />
+              {p.editable && openingFor === b.id ? (
+                <OpenPrForm
+                  projectId={p.projectId}
+                  taskId={p.taskId}
+                  branch={b}
+                  repo={p.repos.find((r) => r.id === b.repo_id)}
+                  task={p.task}
+                  project={p.project}
+                  onDone={() => {
+                    refocus.current = `pr:${b.id}`;
+                    setOpeningFor(null);
+                  }}
+                  onForbidden={p.onForbidden}
+                />
+              ) : null}
             </li>
           ))}
         </ul>
       )}
       {p.editable && p.repos.length > 0 ? (
-        creating ? (
+        mode === "create" ? (
           <CreateBranchForm
             projectId={p.projectId}
             taskId={p.taskId}
             repos={p.repos}
             task={p.task}
             project={p.project}
-            onDone={() => setCreating(false)}
+            onDone={() => {
+              refocus.current = "create";
+              setMode("none");
+            }}
+            onForbidden={p.onForbidden}
+          />
+        ) : mode === "link" ? (
+          <LinkBranchForm
+            projectId={p.projectId}
+            taskId={p.taskId}
+            repos={p.repos}
+            onDone={() => {
+              refocus.current = "link";
+              setMode("none");
+            }}
             onForbidden={p.onForbidden}
           />
         ) : (
-          <div>
-            <Button variant="link" size="sm" onClick={() => setCreating(true)}>
+          <div className="pgh-row pgh-wrap">
+            <Button variant="link" size="sm" ref={focusBack("create")} onClick={() => setMode("create")}>
               <IconPlus />
               Create branch
+            </Button>
+            <Button variant="link" size="sm" ref={focusBack("link")} onClick={() => setMode("link")}>
+              <IconBranch />
+              Link existing branch
             </Button>
           </div>
         )

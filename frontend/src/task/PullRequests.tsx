@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
-import { errorMessage, type LinkedRepository, type PullRequest, type PullRequestState } from "../api";
+import { type CiState, errorMessage, type LinkedRepository, type PullRequest, type PullRequestState } from "../api";
 import { isForbidden, keys, retryTransient, TASK_POLL_MS } from "../queries";
 import { useClients } from "../root";
 import { Button } from "../ui/Button";
@@ -25,14 +25,64 @@ export function PrStateBadge({ state }: { state: PullRequestState }) {
   );
 }
 
-function PrRow({ pr, showRepo, onUnlink, unlinking }: { pr: PullRequest; showRepo: boolean; onUnlink?: () => void; unlinking: boolean }) {
+const CI: Record<CiState, { label: string; tone: BadgeTone; title: string }> = {
+  success: { label: "CI passed", tone: "success", title: "All checks on the head commit passed" },
+  failure: { label: "CI failed", tone: "closed", title: "At least one check on the head commit failed" },
+  pending: { label: "CI running", tone: "warning", title: "Checks on the head commit are still running" },
+  unknown: { label: "No CI", tone: "neutral", title: "No checks reported for the head commit" },
+};
+
+/** How often a still-running CI state is re-read. */
+export const CI_POLL_MS = 15_000;
+
+export function CiBadge({ state }: { state: CiState }) {
+  const c = CI[state];
+  return (
+    <span data-ci-state={state}>
+      <Badge tone={c.tone} title={c.title}>
+        {c.label}
+      </Badge>
+    </span>
+  );
+}
+
+/** The CI badge of one pull request: nothing while loading or when the call fails. */
+function PrCiBadge({ projectId, taskId, prId }: { projectId: string; taskId: string; prId: string }) {
+  const { api } = useClients();
+  const ci = useQuery({
+    queryKey: keys.ciStatus(projectId, taskId, prId),
+    queryFn: () => api.getPullRequestCiStatus(projectId, taskId, prId),
+    retry: false,
+    staleTime: 10_000,
+    refetchInterval: (q) => (q.state.data?.state === "pending" ? CI_POLL_MS : false),
+  });
+  if (!ci.data) return null;
+  return <CiBadge state={ci.data.state} />;
+}
+
+function PrRow({
+  pr,
+  projectId,
+  taskId,
+  showRepo,
+  onUnlink,
+  unlinking,
+}: {
+  pr: PullRequest;
+  projectId: string;
+  taskId: string;
+  showRepo: boolean;
+  onUnlink?: () => void;
+  unlinking: boolean;
+}) {
   return (
     <li className="pgh-item" data-pr-number={pr.pr_number} data-pr-state={pr.state}>
       <div className="pgh-row-between" style={{ alignItems: "flex-start" }}>
         <div className="pgh-row pgh-grow" style={{ alignItems: "flex-start" }}>
-          {/* badges column: the state now, CI and review state later */}
+          {/* badges column: the state and CI now, review state later */}
           <div className="pgh-pr-badges">
             <PrStateBadge state={pr.state} />
+            <PrCiBadge projectId={projectId} taskId={taskId} prId={pr.id} />
           </div>
           <div className="pgh-grow">
             <a className="pgh-pr-title" href={pr.html_url} target="_blank" rel="noreferrer noopener">
@@ -111,6 +161,8 @@ export function PullRequests(p: PullRequestsProps) {
             <PrRow
               key={pr.id}
               pr={pr}
+              projectId={p.projectId}
+              taskId={p.taskId}
               showRepo={p.repos.length > 1}
               unlinking={unlink.isPending && unlink.variables === pr.id}
               {...(p.editable ? { onUnlink: () => unlink.mutate(pr.id) } : {})}

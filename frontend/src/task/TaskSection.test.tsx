@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import type { Branch } from "../api";
+import { ApiError, type Branch } from "../api";
 import { fail, fakeApi, fakeCore, never, ok, pr, PROJECT, renderWith, repo, TASK } from "../test/render";
 import { TaskSection } from "./TaskSection";
 
@@ -212,12 +212,129 @@ describe("task section", () => {
     expect((await screen.findByRole("alert")).textContent).toMatch(text);
   });
 
+  it("open a pull request from a branch row: title and base suggested, body optional, the PR list updates", async () => {
+    let prs: ReturnType<typeof pr>[] = [];
+    const a = api({
+      listTaskBranches: ok([branch("feat/DEMO-7-x")]),
+      listTaskPullRequests: () => Promise.resolve(prs),
+      getPullRequestCiStatus: ok({ state: "unknown", head_sha: "a", checks: [] }),
+      createPullRequest: () => {
+        prs = [pr(21, "open", { title: "DEMO-7 Connect GitHub to Paca!" })];
+        return Promise.resolve({ pull_request: prs[0]!, created: true, linked: true });
+      },
+    });
+    renderWith(section(), a);
+    await userEvent.click(await screen.findByRole("button", { name: "Open pull request from feat/DEMO-7-x" }));
+    const title = screen.getByLabelText("Pull request title") as HTMLInputElement;
+    expect(document.activeElement).toBe(title);
+    await waitFor(() => expect(title.value).toBe("DEMO-7 Connect GitHub to Paca!"));
+    expect((screen.getByLabelText("Base branch") as HTMLInputElement).value).toBe("main");
+    await userEvent.type(screen.getByLabelText(/Description/), "Closes the task.");
+    await userEvent.type(title, "{Enter}");
+    await waitFor(() =>
+      expect(a.createPullRequest).toHaveBeenCalledWith(PROJECT, TASK, "demo-org/paca-demo-id", {
+        title: "DEMO-7 Connect GitHub to Paca!",
+        head_branch: "feat/DEMO-7-x",
+        base_branch: "main",
+        body: "Closes the task.",
+      }),
+    );
+    const list = await screen.findByRole("list", { name: "Linked pull requests" });
+    expect(within(list).getByRole("link", { name: /DEMO-7 Connect GitHub to Paca!/ })).toBeTruthy();
+    expect(screen.queryByLabelText("Pull request title")).toBeNull();
+  });
+
+  it.each([
+    ["GITHUB_PR_VALIDATION_FAILED", /GitHub refused the pull request/],
+    ["GITHUB_TOKEN_INSUFFICIENT_PERMISSIONS", /lacks a permission/],
+  ] as const)("open pull request shows %s as a sentence; Escape closes and an empty title is refused", async (code, text) => {
+    const a = api({ listTaskBranches: ok([branch("feat/a")]), createPullRequest: fail(code, 422) });
+    renderWith(section(), a);
+    await userEvent.click(await screen.findByRole("button", { name: "Open pull request from feat/a" }));
+    const title = screen.getByLabelText("Pull request title") as HTMLInputElement;
+    await waitFor(() => expect(title.value).not.toBe(""));
+    await userEvent.click(screen.getByRole("button", { name: "Open pull request on GitHub" }));
+    expect((await screen.findByRole("alert")).textContent).toMatch(text);
+    await userEvent.clear(title);
+    await userEvent.type(title, "{Enter}");
+    expect(screen.getByRole("alert").textContent).toBe("Enter a title.");
+    expect(a.createPullRequest).toHaveBeenCalledTimes(1);
+    await userEvent.keyboard("{Escape}");
+    expect(screen.queryByLabelText("Pull request title")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Open pull request from feat/a" }));
+  });
+
+  it("CI badges: success, failure, pending, unknown as text; none when the call fails", async () => {
+    const states = { "pr-1": "success", "pr-2": "failure", "pr-3": "pending", "pr-4": "unknown" } as const;
+    const a = api({
+      listTaskPullRequests: ok([pr(1, "open"), pr(2, "open"), pr(3, "open"), pr(4, "merged"), pr(5, "open")]),
+      getPullRequestCiStatus: (_p: string, _t: string, prId: string) =>
+        prId in states
+          ? Promise.resolve({ state: states[prId as keyof typeof states], head_sha: "a", checks: [] })
+          : Promise.reject(new ApiError("GITHUB_UNAVAILABLE", 502)),
+    });
+    renderWith(section(), a);
+    const list = await screen.findByRole("list", { name: "Linked pull requests" });
+    const rows = within(list).getAllByRole("listitem");
+    expect(await within(rows[0]!).findByText("CI passed")).toBeTruthy();
+    expect(await within(rows[1]!).findByText("CI failed")).toBeTruthy();
+    expect(await within(rows[2]!).findByText("CI running")).toBeTruthy();
+    expect(await within(rows[3]!).findByText("No CI")).toBeTruthy();
+    await waitFor(() => expect(a.getPullRequestCiStatus).toHaveBeenCalledWith(PROJECT, TASK, "pr-5"));
+    expect(rows[4]!.querySelector("[data-ci-state]")).toBeNull();
+    expect(rows.map((r) => r.querySelector("[data-ci-state]")?.getAttribute("data-ci-state") ?? null)).toEqual([
+      "success", "failure", "pending", "unknown", null,
+    ]);
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("link an existing branch: repository select, Enter submits, the list updates", async () => {
+    let branches: Branch[] = [];
+    const a = api({
+      listLinkedRepositories: ok(two),
+      listTaskBranches: () => Promise.resolve(branches),
+      linkBranch: () => {
+        branches = [branch("feat/web-login", "demo/web")];
+        return Promise.resolve(branches[0]!);
+      },
+    });
+    renderWith(section(), a);
+    await userEvent.click(await screen.findByRole("button", { name: "Link existing branch" }));
+    const name = screen.getByLabelText("Existing branch name");
+    expect(document.activeElement).toBe(name);
+    await userEvent.type(name, "feat/web-login{Enter}");
+    expect(screen.getByRole("alert").textContent).toBe("Select a repository.");
+    await userEvent.selectOptions(screen.getByLabelText("Repository"), "demo/web-id");
+    await userEvent.type(name, "{Enter}");
+    await waitFor(() => expect(a.linkBranch).toHaveBeenCalledWith(PROJECT, TASK, { repo_id: "demo/web-id", branch_name: "feat/web-login" }));
+    const list = await screen.findByRole("list", { name: "Linked branches" });
+    expect(within(list).getByRole("link", { name: "feat/web-login" })).toBeTruthy();
+    expect(screen.queryByLabelText("Existing branch name")).toBeNull();
+  });
+
+  it.each([
+    ["GITHUB_BRANCH_NOT_FOUND", /No branch named “nope” exists in the repository on GitHub/],
+    ["GITHUB_BRANCH_ALREADY_LINKED", /already linked to the task/],
+  ] as const)("link existing branch shows %s; Escape closes", async (code, text) => {
+    const a = api({ linkBranch: fail(code, 404) });
+    renderWith(section(), a);
+    await userEvent.click(await screen.findByRole("button", { name: "Link existing branch" }));
+    await userEvent.type(screen.getByLabelText("Existing branch name"), "nope{Enter}");
+    expect((await screen.findByRole("alert")).textContent).toMatch(text);
+    expect(a.linkBranch).toHaveBeenCalledWith(PROJECT, TASK, { repo_id: "demo-org/paca-demo-id", branch_name: "nope" });
+    await userEvent.keyboard("{Escape}");
+    expect(screen.queryByLabelText("Existing branch name")).toBeNull();
+    expect(screen.getByRole("button", { name: "Create branch" })).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Link existing branch" }));
+  });
+
   it("read-only (canEdit false): lists, but no actions, and no core reads", async () => {
     const core = fakeCore();
     renderWith(section(false), api({ listTaskBranches: ok([branch("feat/a")]), listTaskPullRequests: ok([pr(1, "open")]) }), core);
     await screen.findByRole("list", { name: "Linked branches" });
     await screen.findByRole("list", { name: "Linked pull requests" });
-    for (const name of ["Create branch", "Link pull request", "Unlink pull request #1"]) expect(screen.queryByRole("button", { name })).toBeNull();
+    for (const name of ["Create branch", "Link existing branch", "Open pull request from feat/a", "Link pull request", "Unlink pull request #1"])
+      expect(screen.queryByRole("button", { name })).toBeNull();
     expect(core.getTask).not.toHaveBeenCalled();
   });
 

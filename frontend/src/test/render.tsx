@@ -16,7 +16,7 @@ export function fakeApi(overrides: Partial<PluginApi> = {}): PluginApi {
   const names: (keyof PluginApi)[] = [
     "getIntegration", "setToken", "deleteToken", "listAccessibleRepositories", "listLinkedRepositories",
     "linkRepository", "unlinkRepository", "listTaskPullRequests", "linkPullRequest", "unlinkPullRequest",
-    "listTaskBranches", "createBranch",
+    "listTaskBranches", "createBranch", "linkBranch", "createPullRequest", "getPullRequestCiStatus",
   ];
   const api = {} as Record<string, unknown>;
   for (const n of names) api[n] = vi.fn(overrides[n] ?? unset(n));
