@@ -7,8 +7,8 @@
 //! `access_token`, bearer token or API key of a dev identity), must be members of the project and
 //! hold `tasks:read`. Identities added at run time with `DevHost::add_identity` are not seen here.
 
-use crate::seed::Identity;
 use crate::middleware::{Cred, credentials, error};
+use crate::seed::Identity;
 use axum::Router;
 use axum::extract::{Path as AxPath, State};
 use axum::http::{HeaderMap, StatusCode};

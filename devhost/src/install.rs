@@ -92,9 +92,8 @@ pub fn install_dist(
         let p = dist.join(name);
         p.exists().then_some(p)
     };
-    let manifest = archive(MANIFEST).ok_or_else(|| {
-        InstallError::Manifest(format!("{MANIFEST} is required and missing"))
-    })?;
+    let manifest = archive(MANIFEST)
+        .ok_or_else(|| InstallError::Manifest(format!("{MANIFEST} is required and missing")))?;
     let read = |p: &Path| read_archive(p, limits);
 
     let manifest_entries = read(&manifest)?;
@@ -104,7 +103,10 @@ pub fn install_dist(
         .ok_or_else(|| InstallError::Manifest(format!("{MANIFEST} holds no plugin.json")))?;
     let parsed: serde_json::Value = serde_json::from_slice(&manifest_file.data)
         .map_err(|e| InstallError::Manifest(format!("plugin.json is not JSON: {e}")))?;
-    let id = parsed.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+    let id = parsed
+        .get("id")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     if id != expected_id {
         return Err(InstallError::Manifest(format!(
             "plugin.json has id {id:?}, the catalog entry is {expected_id:?}"
@@ -217,8 +219,12 @@ fn read_archive(path: &Path, limits: Limits) -> Result<Vec<Entry>, InstallError>
             return Err(fail(format!("more than {} entries", limits.max_entries)));
         }
         let raw = entry.path().map_err(|e| fail(e.to_string()))?.into_owned();
-        let rel = safe_relative(&raw)
-            .ok_or_else(|| fail(format!("entry {} escapes the install folder", raw.display())))?;
+        let rel = safe_relative(&raw).ok_or_else(|| {
+            fail(format!(
+                "entry {} escapes the install folder",
+                raw.display()
+            ))
+        })?;
         let kind = entry.header().entry_type();
         if kind.is_dir() {
             continue;
@@ -359,14 +365,23 @@ mod tests {
     fn lays_out_every_part_like_paca() {
         let d = Dist::new();
         d.add(MANIFEST, tar_gz(&[("plugin.json", FILE, MANIFEST_JSON)]))
-            .add(BACKEND, tar_gz(&[("README", FILE, b"x"), ("github.wasm", FILE, b"\0asm")]))
+            .add(
+                BACKEND,
+                tar_gz(&[("README", FILE, b"x"), ("github.wasm", FILE, b"\0asm")]),
+            )
             .add(
                 MIGRATIONS,
-                tar_gz(&[("migrations/0001_a.sql", FILE, b"a"), ("x/0002_b.sql", FILE, b"b")]),
+                tar_gz(&[
+                    ("migrations/0001_a.sql", FILE, b"a"),
+                    ("x/0002_b.sql", FILE, b"b"),
+                ]),
             )
             .add(
                 FRONTEND,
-                tar_gz(&[("dist/assets/remoteEntry.js", FILE, b"r"), ("dist/index.css", FILE, b"c")]),
+                tar_gz(&[
+                    ("dist/assets/remoteEntry.js", FILE, b"r"),
+                    ("dist/index.css", FILE, b"c"),
+                ]),
             )
             .add(MCP, tar_gz(&[("dist/mcp.js", FILE, b"m")]))
             .add(SKILLS, tar_gz(&[("skills/paca-x/SKILL.md", FILE, b"s")]))
@@ -375,7 +390,10 @@ mod tests {
         let i = r.unwrap();
         let read = |p: PathBuf| std::fs::read(p).unwrap();
         assert_eq!(read(i.wasm.clone().unwrap()), b"\0asm");
-        assert_eq!(i.wasm.unwrap(), root.path().join("backend/com.paca.github/backend.wasm"));
+        assert_eq!(
+            i.wasm.unwrap(),
+            root.path().join("backend/com.paca.github/backend.wasm")
+        );
         assert_eq!(read(i.manifest), MANIFEST_JSON);
         assert_eq!(read(i.migrations.join("0001_a.sql")), b"a");
         assert_eq!(read(i.migrations.join("0002_b.sql")), b"b");
@@ -392,8 +410,11 @@ mod tests {
         assert!(err.contains("required"), "{err}");
 
         let d = Dist::new();
-        d.add(MANIFEST, tar_gz(&[("plugin.json", FILE, br#"{"id":"com.evil"}"#)]))
-            .seal();
+        d.add(
+            MANIFEST,
+            tar_gz(&[("plugin.json", FILE, br#"{"id":"com.evil"}"#)]),
+        )
+        .seal();
         let err = d.install(Limits::default()).1.unwrap_err().to_string();
         assert!(err.contains("com.evil"), "{err}");
 

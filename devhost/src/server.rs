@@ -180,12 +180,15 @@ impl DevHost {
             events,
         });
         let app = router(state.clone())
-            .merge(crate::mcp_assets::router(&state.manifest.id, &cfg.mcp_assets))
+            .merge(crate::mcp_assets::router(
+                &state.manifest.id,
+                &cfg.mcp_assets,
+            ))
             .merge(crate::frontend::routes(
                 &cfg,
                 &state.manifest.id,
                 state.pool.clone(),
-        ));
+            ));
         let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -48,8 +48,13 @@ async fn call(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_installed_bundle_serves_a_whole_flow() {
     let layout = tempfile::tempdir().expect("layout dir");
-    let installed = install_dist(&dist_dir(), "com.paca.github", layout.path(), Limits::default())
-        .expect("the bundle installs");
+    let installed = install_dist(
+        &dist_dir(),
+        "com.paca.github",
+        layout.path(),
+        Limits::default(),
+    )
+    .expect("the bundle installs");
     for p in [&installed.manifest, &installed.migrations] {
         assert!(p.starts_with(layout.path()), "{}", p.display());
     }
@@ -73,7 +78,9 @@ async fn the_installed_bundle_serves_a_whole_flow() {
         .github_api(&gh.base_url())
         .listen(addr);
     cfg.frontend.dist = Some(installed.frontend_dir.clone());
-    let host = DevHost::start(cfg).await.expect("devhost starts from the layout");
+    let host = DevHost::start(cfg)
+        .await
+        .expect("devhost starts from the layout");
     let seed = host.seed();
     let project = seed.project("Installed", "INST").await.expect("project");
     seed.dev_members(&project).await.expect("members");

@@ -158,8 +158,7 @@ fn collect(root: &Path, archive: &Archive) -> Result<Vec<(String, PathBuf)>> {
 }
 
 fn walk(path: &Path, inside: &str, out: &mut Vec<(String, PathBuf)>) -> Result {
-    let meta =
-        std::fs::symlink_metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if meta.file_type().is_symlink() {
         return Err(format!(
             "{} is a symbolic link: release archives hold only plain files",
@@ -168,8 +167,7 @@ fn walk(path: &Path, inside: &str, out: &mut Vec<(String, PathBuf)>) -> Result {
     }
     out.push((inside.to_owned(), path.to_owned()));
     if meta.is_dir() {
-        let entries =
-            std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let entries = std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
         for entry in entries {
             let entry = entry.map_err(|e| format!("{}: {e}", path.display()))?;
             let name = entry.file_name();
@@ -245,7 +243,10 @@ fn hex(bytes: &[u8]) -> String {
 /// that disagrees.
 pub fn check_versions(root: &Path) -> Result<String> {
     let manifest = json_version(&root.join("plugin.json"))?;
-    let mut found = vec![("plugin.json (spec info.version)".to_owned(), manifest.clone())];
+    let mut found = vec![(
+        "plugin.json (spec info.version)".to_owned(),
+        manifest.clone(),
+    )];
     found.push((
         "backend/Cargo.toml".to_owned(),
         cargo_version(&root.join("backend/Cargo.toml"))?,
@@ -273,8 +274,8 @@ pub fn check_versions(root: &Path) -> Result<String> {
 }
 
 fn json_version(path: &Path) -> Result<String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     v.get("version")
@@ -285,8 +286,8 @@ fn json_version(path: &Path) -> Result<String> {
 
 /// The `[package]` version of a Cargo.toml (the first `version = "…"` line of that table).
 fn cargo_version(path: &Path) -> Result<String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut in_package = false;
     for line in text.lines() {
         let line = line.trim();

@@ -79,7 +79,10 @@ fn release_bundle(root: &std::path::Path) -> Result<PathBuf> {
             "two packagings of the same build differ:\n{a}\n{b}"
         ));
     }
-    println!("release bundle: reproducible ({} archives)", a.lines().count());
+    println!(
+        "release bundle: reproducible ({} archives)",
+        a.lines().count()
+    );
     Ok(first)
 }
 
@@ -141,7 +144,9 @@ fn test(args: &[String]) -> Result {
 
     let dist = release_bundle(&root)?;
 
-    tools::step("Running every Rust test (unit, snapshot, host, end-to-end, MCP client and browser)");
+    tools::step(
+        "Running every Rust test (unit, snapshot, host, end-to-end, MCP client and browser)",
+    );
     tools::cargo_with_env(
         &["test", "--workspace", "--locked"],
         &[
