@@ -264,7 +264,7 @@ impl Report {
         let _ = writeln!(
             d,
             "Counted through devhost's imports while each scenario ran once (deterministic); the \
-             budget is `backend/host-call-budget.txt`, enforced by `cargo xtask test`.\n"
+             budget is `backend/host-call-budget.txt`.\n"
         );
         let _ = writeln!(
             d,

@@ -61,7 +61,8 @@ pub(super) fn dto(r: GithubRepositoriesRow) -> LinkedRepository {
 /// was a tenth of the module.
 const LIST_SQL: &str = "SELECT \"id\", \"project_id\", \"integration_id\", \"owner\", \"repo_name\", \
     \"full_name\", \"webhook_id\", \"webhook_secret_enc\", \"default_branch\", \"created_at\", \
-    \"updated_at\", \"github_repo_id\" FROM \"github_repositories\" WHERE \"project_id\" = $1 \
+    \"updated_at\", \"github_repo_id\", \"github_repo_updated_at\", \"clone_url\", \"private\" \
+    FROM \"github_repositories\" WHERE \"project_id\" = $1 \
     ORDER BY \"created_at\" ASC, \"id\" ASC";
 
 pub(super) fn list<H: Host>(

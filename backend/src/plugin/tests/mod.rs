@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 mod branches;
-mod budget;
 mod capability;
 mod coverage;
 mod events;
