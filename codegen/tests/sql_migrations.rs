@@ -75,6 +75,9 @@ fn real_schema_tables_and_columns() {
                 ts("created_at"),
                 ts("updated_at"),
                 ("github_repo_id".to_string(), BigInt, true),
+                ("github_repo_updated_at".to_string(), Timestamptz, true),
+                ("clone_url".to_string(), Text, true),
+                ("private".to_string(), Bool, true),
             ],
         ),
         (
@@ -123,6 +126,7 @@ fn real_schema_tables_and_columns() {
                 ("repo_id".to_string(), Uuid, true),
                 c("event", Text),
                 ts("received_at"),
+                ("completed_at".to_string(), Timestamptz, true),
             ],
         ),
     ];
