@@ -140,8 +140,10 @@ async fn two_devhosts_start_together_on_one_database_and_share_it() {
         assert_eq!(r.status().as_u16(), 200);
         let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
         assert_eq!(v["data"]["connected"], false);
+        // The status read is tasks:read (the task section needs it); listing the token's
+        // repositories is management.
         let r = http
-            .get(host.plugin_url(&format!("projects/{project}/github")))
+            .get(host.plugin_url(&format!("projects/{project}/github/repositories")))
             .bearer_auth("dev-member")
             .send()
             .await

@@ -109,9 +109,10 @@ async fn the_installed_bundle_serves_a_whole_flow() {
     assert_eq!(pings.len(), 1);
     assert_eq!(pings[0].status, Some(200), "{}", pings[0].response_body);
 
-    gh.create_branch("alice/app", "feat/INST-1-ship", "main")
+    // A pushed commit: GitHub refuses a pull request without commits between the branches.
+    gh.push_branch("alice/app", "feat/INST-1-ship")
         .await
-        .expect("branch");
+        .expect("push");
     gh.open_pr("alice/app", "feat/INST-1-ship", "main", "INST-1 ship it")
         .await
         .expect("pr");

@@ -35,6 +35,8 @@ export const errorHints: Readonly<Record<string, string>> = {
   GITHUB_BRANCH_ALREADY_EXISTS:
     "A branch with that name already exists on GitHub: pick another name, or use the existing branch (github_list_task_branches shows the task's branches).",
   GITHUB_BRANCH_ALREADY_LINKED: "That branch is already linked to this task; nothing to do.",
+  GITHUB_PR_VALIDATION_FAILED:
+    "GitHub refused the pull request or review as given (for example no commits between head_branch and base_branch, a base branch that does not exist, or approving your own pull request): read GitHub's message, fix that and call again.",
   GITHUB_INVALID_TOKEN: `The project's GitHub token is invalid, expired or revoked. Ask the user to reconnect GitHub in ${SETTINGS}.`,
   GITHUB_REPO_NOT_ACCESSIBLE:
     "The project's token cannot see that repository (or it does not exist): check owner and repo_name with github_list_accessible_repositories, or ask the user for a token with access.",
