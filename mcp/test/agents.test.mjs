@@ -41,8 +41,8 @@ test("an agent opens, inspects, checks, comments on and reviews a task's pull re
   let prId;
   await t.test("github_create_pull_request links the new PR to the task", async () => {
     const r = await call(agent, "github_create_pull_request", args);
-    succeeded(r, /prId=/, new RegExp(`${task.key} Agent change`));
-    prId = /prId=([0-9a-f-]{36})/.exec(r.text)[1];
+    succeeded(r, /pull_request: id=[0-9a-f-]{36}/, /created: true/, new RegExp(`${task.key} Agent change`));
+    prId = /pull_request: id=([0-9a-f-]{36})/.exec(r.text)[1];
     const linked = (await pluginApi("GET", `projects/${p.id}/tasks/${task.id}/github/pull-requests`)).data;
     assert.deepEqual(
       linked.map((x) => [x.id, x.head_branch, x.base_branch, x.state]),
@@ -53,7 +53,7 @@ test("an agent opens, inspects, checks, comments on and reviews a task's pull re
 
   await t.test("a second identical call links the same pull request", async () => {
     const r = await call(agent, "github_create_pull_request", args);
-    succeeded(r, new RegExp(`prId=${prId}`));
+    succeeded(r, new RegExp(`pull_request: id=${prId}`), /created: false/);
     const linked = (await pluginApi("GET", `projects/${p.id}/tasks/${task.id}/github/pull-requests`)).data;
     assert.equal(linked.length, 1);
   });

@@ -59,7 +59,8 @@ test("integration and repository tools (a project admin's key)", async (t) => {
       /not connected/,
       /Project Settings → GitHub/,
     );
-    failed(await call(agent, "github_get_integration", { projectId: p.id }), "FORBIDDEN", /github:manage/);
+    // The status is a tasks:read route (the task section needs it): an agent sees it too.
+    succeeded(await call(agent, "github_get_integration", { projectId: p.id }), /GitHub is connected/);
   });
 
   await t.test("github_list_accessible_repositories", async () => {
@@ -112,7 +113,7 @@ test("integration and repository tools (a project admin's key)", async (t) => {
     const r = await call(admin, "github_list_linked_repositories", { projectId: p.id });
     succeeded(r, /Repositories linked to the project \(2\)/, new RegExp(`repoId=${p.repo.id}`), new RegExp(`repoId=${libId}`));
     succeeded(await call(admin, "github_list_linked_repositories", { projectId: bare.id }), /: none\./);
-    failed(await call(agent, "github_list_linked_repositories", { projectId: p.id }), "FORBIDDEN");
+    succeeded(await call(agent, "github_list_linked_repositories", { projectId: p.id }), new RegExp(`repoId=${p.repo.id}`));
   });
 
   await t.test("github_unlink_repository", async () => {
