@@ -24,7 +24,7 @@ struct Archive {
 const ARCHIVES: &[Archive] = &[
     Archive {
         name: "github-backend-wasm.tar.gz",
-        entries: &[("github.wasm", "target/wasm32-wasip1/release/github.wasm")],
+        entries: &[("github.wasm", "target/plugin/github.wasm")],
         required: "github.wasm",
     },
     Archive {

@@ -84,6 +84,31 @@ pub struct GitRef {
     #[serde(rename = "ref")]
     pub ref_name: String,
     pub sha: String,
+    /// The repository the branch lives in: absent (`None`), `null` for a deleted fork
+    /// (`Some(None)`), or the repository.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub repo: Option<Option<RepoId>>,
+}
+
+/// Just a repository's id, where only the identity matters (`None` if GitHub left it out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoId {
+    #[serde(default)]
+    pub id: Option<i64>,
+}
+
+/// For `Option<Option<T>>` fields: a present key (even `null`) is `Some`, an absent one the
+/// field's default `None`.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,24 +153,80 @@ pub struct CreatedRef {
 /// A single pull request as `GET /repos/{o}/{r}/pulls/{n}` (and create) returns it: the fields
 /// of [`PullRequest`] plus what only the single-PR endpoints carry.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "PullDetailsWire")]
 pub struct PullDetails {
-    #[serde(flatten)]
     pub pr: PullRequest,
-    #[serde(default)]
     pub body: Option<String>,
-    #[serde(default)]
     pub draft: bool,
     /// `None` while GitHub is still computing it.
-    #[serde(default)]
     pub mergeable: Option<bool>,
-    #[serde(default)]
     pub mergeable_state: Option<String>,
-    #[serde(default)]
     pub additions: i64,
-    #[serde(default)]
     pub deletions: i64,
-    #[serde(default)]
     pub changed_files: i64,
+}
+
+/// [`PullDetails`] as GitHub sends it, flat. Not `#[serde(flatten)]`: that buffers the object
+/// into serde's `Content` and compiles `PullRequest`'s decoder a second time for it (~8 KB of
+/// wasm), where spelling the fields out costs nothing at run time.
+#[derive(Deserialize)]
+struct PullDetailsWire {
+    id: i64,
+    number: i64,
+    title: String,
+    state: String,
+    #[serde(default)]
+    merged: bool,
+    #[serde(default)]
+    merged_at: Option<String>,
+    html_url: String,
+    head: GitRef,
+    base: GitRef,
+    #[serde(default)]
+    user: Option<Account>,
+    #[serde(default)]
+    updated_at: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    draft: bool,
+    #[serde(default)]
+    mergeable: Option<bool>,
+    #[serde(default)]
+    mergeable_state: Option<String>,
+    #[serde(default)]
+    additions: i64,
+    #[serde(default)]
+    deletions: i64,
+    #[serde(default)]
+    changed_files: i64,
+}
+
+impl From<PullDetailsWire> for PullDetails {
+    fn from(w: PullDetailsWire) -> Self {
+        PullDetails {
+            pr: PullRequest {
+                id: w.id,
+                number: w.number,
+                title: w.title,
+                state: w.state,
+                merged: w.merged,
+                merged_at: w.merged_at,
+                html_url: w.html_url,
+                head: w.head,
+                base: w.base,
+                user: w.user,
+                updated_at: w.updated_at,
+            },
+            body: w.body,
+            draft: w.draft,
+            mergeable: w.mergeable,
+            mergeable_state: w.mergeable_state,
+            additions: w.additions,
+            deletions: w.deletions,
+            changed_files: w.changed_files,
+        }
+    }
 }
 
 /// One check run of `GET /repos/{o}/{r}/commits/{sha}/check-runs`.

@@ -163,7 +163,7 @@ pub(super) fn create<H: Host>(
         Ok(d) => (d.pr, true),
         Err(GithubError::Validation { message, details })
             if format!("{message} {}", details.join(" "))
-                .to_lowercase()
+                .to_ascii_lowercase()
                 .contains("already exists") =>
         {
             let open = gh

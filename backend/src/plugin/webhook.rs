@@ -227,11 +227,11 @@ pub(super) fn receive<H: Host>(
     let outcome = match event.as_str() {
         "ping" => WebhookOutcomeKind::Processed,
         "pull_request" => {
-            let body: Value = serde_json::from_slice(&req.body)
+            // Straight into the typed event: a detour through `Value` would compile every
+            // field's decoder a second time (for the `Value` deserializer) into the wasm.
+            let mut payload: PullRequestEvent = serde_json::from_slice(&req.body)
                 .map_err(|e| bad_request(format!("invalid pull_request payload: {e}")))?;
-            let from_fork = from_fork(&body);
-            let mut payload: PullRequestEvent = serde_json::from_value(body)
-                .map_err(|e| bad_request(format!("invalid pull_request payload: {e}")))?;
+            let from_fork = from_fork(repository.id, &payload.pull_request);
             let number = payload.pull_request.number;
             if !(1..=i64::from(i32::MAX)).contains(&number) {
                 return Err(bad_request(format!(
@@ -464,10 +464,9 @@ fn placeholders(first: usize, count: usize) -> String {
 /// Whether the PR's head branch lives in another repository (a fork, or a deleted one): its
 /// branch name then says nothing about the base repository's linked branches.
 /// GitHub always sends `head.repo`; it is `null` when the fork was deleted.
-fn from_fork(body: &Value) -> bool {
-    let base = body.pointer("/repository/id").and_then(Value::as_i64);
-    match (base, body.pointer("/pull_request/head/repo")) {
-        (Some(base), Some(head)) => head.get("id").and_then(Value::as_i64) != Some(base),
+fn from_fork(base: Option<i64>, pr: &GithubPull) -> bool {
+    match (base, &pr.head.repo) {
+        (Some(base), Some(head)) => head.and_then(|r| r.id) != Some(base),
         _ => false,
     }
 }
