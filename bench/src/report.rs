@@ -362,7 +362,7 @@ impl Report {
         let _ = writeln!(
             d,
             "| figure | Rust plugin | Go reference |\n|---|---|---|\n\
-             | github.wasm | {} (budget 512 KiB, goal 400 KiB, `cargo xtask build`) | not derivable |\n\
+             | github.wasm | {} (budget 400 KiB after wasm-opt, `cargo xtask build`) | not derivable |\n\
              | compile (cranelift, `Module::new`) | {:.1} ms | not derivable |\n\
              | compile + instantiate + `Init` (devhost's load) | {:.1} ms | not derivable |\n\
              | ABI overhead per request (404, in process) | p50 {:.1} µs · p99 {:.1} µs ({} calls) | not derivable |\n\

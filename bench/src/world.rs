@@ -35,6 +35,16 @@ pub struct Caller {
     pub role: String,
 }
 
+/// How a request authenticates: a user's session, or an agent's API key (`X-API-Key`).
+#[derive(Clone, Copy, Debug)]
+pub enum Auth<'a> {
+    Bearer(&'a str),
+    ApiKey(&'a str),
+}
+
+/// The dev agent key: Editor + `github:use` (devhost's seed).
+pub const AGENT_KEY: &str = "dev-agent";
+
 pub struct Project {
     pub id: String,
     /// Tasks in creation order (`PREFIX-1`, `PREFIX-2`, …).
@@ -56,11 +66,10 @@ pub struct World {
     pub instances: usize,
 }
 
-/// The hook on devhost's instance pool. This branch's devhost serves one instance behind a
-/// lock; once `DevHostConfig` has the pool's field (the replicas work), set it here, e.g.
-/// `cfg.instances = n; (cfg, n)`.
-pub fn configure_pool(cfg: DevHostConfig, _wanted: usize) -> (DevHostConfig, usize) {
-    (cfg, 1)
+/// Devhost's instance pool: `wanted` wasm instances serve concurrently (at least one).
+pub fn configure_pool(cfg: DevHostConfig, wanted: usize) -> (DevHostConfig, usize) {
+    let n = wanted.max(1);
+    (cfg.instances(n), n)
 }
 
 async fn start_host(inputs: &Inputs, gh_url: &str) -> anyhow::Result<(DevHost, usize)> {
@@ -269,10 +278,24 @@ impl World {
         bearer: &str,
         body: Option<Value>,
     ) -> anyhow::Result<(u16, Value)> {
-        let mut req = self
+        self.call_as(method, path, Auth::Bearer(bearer), body).await
+    }
+
+    /// One API call with `auth`; returns (status, JSON body).
+    pub async fn call_as(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let req = self
             .http
-            .request(method.parse()?, self.host.plugin_url(path))
-            .header("Authorization", format!("Bearer {bearer}"));
+            .request(method.parse()?, self.host.plugin_url(path));
+        let mut req = match auth {
+            Auth::Bearer(token) => req.header("Authorization", format!("Bearer {token}")),
+            Auth::ApiKey(key) => req.header("X-API-Key", key),
+        };
         if let Some(b) = body {
             req = req
                 .header("Content-Type", "application/json")
@@ -293,7 +316,20 @@ impl World {
         body: Option<Value>,
         want: u16,
     ) -> anyhow::Result<Value> {
-        let (status, v) = self.call(method, path, bearer, body).await?;
+        self.call_as_ok(method, path, Auth::Bearer(bearer), body, want)
+            .await
+    }
+
+    /// [`World::call_as`] that must answer `want`.
+    pub async fn call_as_ok(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<Value>,
+        want: u16,
+    ) -> anyhow::Result<Value> {
+        let (status, v) = self.call_as(method, path, auth, body).await?;
         if status != want {
             bail!("{method} {path}: expected {want}, got {status}: {v}");
         }
