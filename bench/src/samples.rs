@@ -20,6 +20,10 @@ impl Samples {
         self.sorted.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
     /// Nearest-rank percentile, `q` in 0..=100.
     pub fn pct(&self, q: f64) -> Duration {
         if self.sorted.is_empty() {
