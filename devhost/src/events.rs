@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::sync::Mutex;
 
 /// One `event_emit` call, as the host publishes it: `{"type","source","payload"}`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EmittedEvent {
     #[serde(rename = "type")]
     pub topic: String,
@@ -15,14 +15,14 @@ pub struct EmittedEvent {
 }
 
 /// One `log` call.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LogLine {
     pub level: &'static str,
     pub message: String,
 }
 
 /// One core event delivered (or not) to `HandleEvent`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DispatchedEvent {
     pub topic: String,
     pub payload: Value,

@@ -252,43 +252,9 @@ pub(crate) fn lex(sql: &str) -> Result<Vec<Token>, GuardError> {
     Ok(out)
 }
 
-/// Identifier prefixes that may not appear in any word or quoted identifier.
-pub const FORBIDDEN_PREFIXES: &[&str] = &[
-    "pg_read_",
-    "pg_ls_",
-    "pg_file_",
-    "pg_stat_file",
-    "pg_logdir_ls",
-    "pg_terminate_",
-    "pg_cancel_",
-    "pg_reload_",
-    "pg_rotate_",
-    "pg_switch_",
-    "pg_promote",
-    "pg_create_",
-    "pg_drop_",
-    "pg_replication_",
-    "pg_logical_",
-    "pg_backup_",
-    "pg_start_backup",
-    "pg_stop_backup",
-    "pg_import_",
-    "pg_export_",
-    "pg_wal_",
-    "pg_current_logfile",
-    "pg_sleep",
-    "pg_execute_server_program",
-    "lo_",
-    "loread",
-    "lowrite",
-    "dblink",
-    "set_config",
-    "query_to_",
-    "cursor_to_",
-    "table_to_",
-    "schema_to_",
-    "database_to_",
-];
+/// Identifier prefixes that may not appear in any word or quoted identifier. One list for the
+/// host rule: codegen rejects the same names in migrations, so it is defined there, once.
+pub use paca_codegen::sql::FORBIDDEN_PREFIXES;
 
 /// Core tables a plugin may never write (unqualified or `public.`).
 pub const BLOCKED_WRITE_TABLES: &[&str] = &[

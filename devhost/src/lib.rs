@@ -8,11 +8,14 @@
 pub mod bind;
 pub mod canon;
 pub mod core_api;
+mod core_events;
 pub mod db;
+pub mod dev_api;
 pub mod events;
 pub mod fetch;
 pub mod frontend;
 pub mod guard;
+mod guest_response;
 mod imports;
 pub mod install;
 pub mod manifest;
@@ -21,10 +24,12 @@ pub mod middleware;
 pub mod migrate;
 pub mod pg;
 pub mod pool;
+mod proxy;
 pub mod routing;
 pub mod runtime;
 pub mod seed;
 pub mod sensitive;
+mod served;
 mod state;
 pub mod stats;
 

@@ -396,3 +396,94 @@ impl JsonText for reqwest::Response {
         serde_json::from_str(&self.text().await.unwrap()).unwrap()
     }
 }
+
+/// `(method, path)` of every operation in an OpenAPI document.
+fn documented_operations(doc: &Value) -> std::collections::BTreeSet<(String, String)> {
+    let mut ops = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("`paths` is an object") {
+        for method in item.as_object().expect("a path item is an object").keys() {
+            if ["get", "put", "post", "delete", "patch", "head", "options"]
+                .contains(&method.as_str())
+            {
+                ops.insert((method.clone(), path.clone()));
+            }
+        }
+    }
+    ops
+}
+
+#[tokio::test]
+async fn control_openapi_document_lists_every_served_control_route() {
+    let e = start().await;
+    let r = e
+        .client
+        .get(format!("{}/__devhost/openapi.json", e.host.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let doc: Value = r.json_text().await;
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "not an OpenAPI 3 document: {doc}"
+    );
+    let served: std::collections::BTreeSet<(String, String)> =
+        paca_devhost::dev_api::served_routes()
+            .into_iter()
+            .map(|(m, p)| (m.to_owned(), p.replace("{*", "{")))
+            .collect();
+    let documented = documented_operations(&doc);
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "served but not in /__devhost/openapi.json (add a #[utoipa::path] to the handler and \
+         list it in dev_api::ControlApi): {undocumented:?}"
+    );
+    let stale: Vec<_> = documented.difference(&served).collect();
+    assert!(stale.is_empty(), "documented but not served: {stale:?}");
+    // every schema the operations reference is in the document
+    let text = doc.to_string();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for part in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &part[..part.find('"').unwrap()];
+        assert!(
+            schemas.contains_key(name),
+            "$ref to undefined schema {name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn seed_endpoints_answer_as_documented() {
+    let e = start().await;
+    let post = |path: &str, body: Option<Value>| {
+        let req = e.client.post(format!("{}{path}", e.host.base_url()));
+        match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(b.to_string()),
+            None => req,
+        }
+        .send()
+    };
+    // no body at all: every default
+    let r = post("/__devhost/seed/project", None).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let project: Value = r.json_text().await;
+    let id = project["id"].as_str().unwrap().to_owned();
+    let r = post(
+        "/__devhost/seed/task",
+        Some(json!({"project_id": id, "title": "Seeded"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let task: Value = r.json_text().await;
+    assert_eq!(task["task_number"], 1);
+    assert!(task["id"].is_string());
+    let r = post("/__devhost/seed/task", Some(json!({"project_id": "nope"})))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(r.json_text().await["error_code"], "BAD_REQUEST");
+}

@@ -12,7 +12,7 @@ use crate::ops::{self, Error, PrChange, PushInfo};
 use crate::state::{Org, PullRequest, Repo, RequestRecord, State, Token, User};
 
 /// The result of an action plus the webhook deliveries it caused (already sent and logged).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcome<T> {
     pub value: T,
     pub deliveries: Vec<Delivery>,
@@ -20,7 +20,7 @@ pub struct Outcome<T> {
 
 /// What [`Control::add_repo`] creates. The default branch gets an initial commit; every extra
 /// branch gets its own commit on top of it (so a PR from it into the default branch has commits).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RepoSeed {
     pub owner: String,
     pub name: String,

@@ -1,21 +1,127 @@
 //! `/_control/…`: the control API over HTTP (for `cargo xtask dev` and non-Rust tests).
 //! Mirrors [`crate::Control`]. Errors are `{message, …}` with a 4xx status.
+//!
+//! Its OpenAPI document ([`ControlApi`], written with utoipa next to the handlers) is served at
+//! `/__github/openapi.json`; the GitHub REST subset the fake imitates is not in it.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{OpenApi, ToSchema};
 
 use crate::Shared;
-use crate::control::{Control, RepoSeed};
-use crate::delivery::Tamper;
-use crate::faults::FaultRule;
-use crate::ops::{Error, PrChange};
+use crate::control::{Control, Outcome, RepoSeed};
+use crate::delivery::{Delivery, Tamper};
+use crate::faults::{FaultAction, FaultRule, PathMatch};
+use crate::ops::{Error, PrChange, PushInfo};
+use crate::served::ServedRoutes;
+use crate::state::{
+    CheckRun, Comment, CommitStatus, Hook, Org, PrState, PullRequest, Repo, RequestRecord, Review,
+    State, Token, User,
+};
+
+/// Where the document is served.
+pub const OPENAPI_PATH: &str = "/__github/openapi.json";
+
+/// The control API's OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "fake-github control API",
+        description = "Acting \"on GitHub\" locally: seeding users, tokens, organisations and \
+                       repositories, pushing, opening and merging pull requests (each sends the \
+                       signed webhooks GitHub would), the delivery log and redelivery, fault \
+                       injection, and inspection."
+    ),
+    paths(
+        state,
+        seed_demo,
+        add_user,
+        add_token,
+        add_org,
+        add_repo,
+        get_repo,
+        add_branch,
+        delete_branch,
+        push,
+        rename_repo,
+        transfer_repo,
+        open_pr,
+        crate::pr_workflow::control_check_run,
+        crate::pr_workflow::control_status,
+        change_pr,
+        deliveries,
+        clear_deliveries,
+        delivery,
+        redeliver,
+        tamper,
+        faults,
+        add_fault,
+        clear_faults,
+        settings,
+        requests,
+        openapi_json
+    ),
+    components(schemas(
+        State,
+        User,
+        Token,
+        Org,
+        Hook,
+        Repo,
+        PullRequest,
+        PrState,
+        Comment,
+        Review,
+        CheckRun,
+        CommitStatus,
+        RequestRecord,
+        Delivery,
+        Tamper,
+        FaultRule,
+        FaultAction,
+        PathMatch,
+        PushInfo,
+        RepoSeed,
+        GithubError,
+        DemoLogin,
+        BranchCreated
+    ))
+)]
+pub struct ControlApi;
+
+/// A GitHub-like error body.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the JSON `ops::Error` carries
+pub struct GithubError {
+    message: String,
+    documentation_url: Option<String>,
+    /// Validation failures (422), as GitHub lists them.
+    errors: Option<Vec<Value>>,
+}
+
+/// What `POST /_control/seed-demo` answers.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the JSON `seed_demo` builds
+pub struct DemoLogin {
+    /// Always `ghp_demo_token`.
+    token: String,
+    /// Always `demo`.
+    login: String,
+}
+
+/// A branch created through the control API.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the JSON `add_branch` builds
+pub struct BranchCreated {
+    name: String,
+    sha: String,
+}
 
 type S = Arc<Shared>;
 
@@ -27,60 +133,73 @@ fn ok<T: serde::Serialize>(v: T) -> Response {
     Json(serde_json::to_value(v).unwrap_or(Value::Null)).into_response()
 }
 
-pub(crate) fn router(shared: S) -> Router {
-    Router::new()
-        .route("/_control/state", get(state))
-        .route("/_control/seed-demo", post(seed_demo))
-        .route("/_control/users", post(add_user))
-        .route("/_control/tokens", post(add_token))
-        .route("/_control/orgs", post(add_org))
-        .route("/_control/repos", post(add_repo))
-        .route("/_control/repos/{owner}/{repo}", get(get_repo))
-        .route("/_control/repos/{owner}/{repo}/branches", post(add_branch))
-        .route(
+/// The control routes; every one of them must have a `#[utoipa::path]` in [`ControlApi`].
+fn routes() -> ServedRoutes<S> {
+    ServedRoutes::new()
+        .get("/_control/state", state)
+        .post("/_control/seed-demo", seed_demo)
+        .post("/_control/users", add_user)
+        .post("/_control/tokens", add_token)
+        .post("/_control/orgs", add_org)
+        .post("/_control/repos", add_repo)
+        .get("/_control/repos/{owner}/{repo}", get_repo)
+        .post("/_control/repos/{owner}/{repo}/branches", add_branch)
+        .delete(
             "/_control/repos/{owner}/{repo}/branches/{*branch}",
-            delete(delete_branch),
+            delete_branch,
         )
-        .route("/_control/repos/{owner}/{repo}/push", post(push))
-        .route("/_control/repos/{owner}/{repo}/rename", post(rename_repo))
-        .route(
-            "/_control/repos/{owner}/{repo}/transfer",
-            post(transfer_repo),
-        )
-        .route("/_control/repos/{owner}/{repo}/pulls", post(open_pr))
-        .route(
+        .post("/_control/repos/{owner}/{repo}/push", push)
+        .post("/_control/repos/{owner}/{repo}/rename", rename_repo)
+        .post("/_control/repos/{owner}/{repo}/transfer", transfer_repo)
+        .post("/_control/repos/{owner}/{repo}/pulls", open_pr)
+        .post(
             "/_control/repos/{owner}/{repo}/check-runs",
-            post(crate::pr_workflow::control_check_run),
+            crate::pr_workflow::control_check_run,
         )
-        .route(
+        .post(
             "/_control/repos/{owner}/{repo}/statuses",
-            post(crate::pr_workflow::control_status),
+            crate::pr_workflow::control_status,
         )
-        .route(
+        .post(
             "/_control/repos/{owner}/{repo}/pulls/{number}/{op}",
-            post(change_pr),
+            change_pr,
         )
-        .route(
-            "/_control/deliveries",
-            get(deliveries).delete(clear_deliveries),
-        )
-        .route("/_control/deliveries/{id}", get(delivery))
-        .route("/_control/deliveries/{id}/redeliver", post(redeliver))
-        .route("/_control/tamper", post(tamper))
-        .route(
-            "/_control/faults",
-            get(faults).post(add_fault).delete(clear_faults),
-        )
-        .route("/_control/settings", post(settings))
-        .route("/_control/requests", get(requests))
-        .with_state(shared)
+        .get("/_control/deliveries", deliveries)
+        .delete("/_control/deliveries", clear_deliveries)
+        .get("/_control/deliveries/{id}", delivery)
+        .post("/_control/deliveries/{id}/redeliver", redeliver)
+        .post("/_control/tamper", tamper)
+        .get("/_control/faults", faults)
+        .post("/_control/faults", add_fault)
+        .delete("/_control/faults", clear_faults)
+        .post("/_control/settings", settings)
+        .get("/_control/requests", requests)
+        .get(OPENAPI_PATH, openapi_json)
 }
 
-#[derive(Deserialize)]
+pub(crate) fn router(shared: S) -> Router {
+    routes().into_router().with_state(shared)
+}
+
+/// `(lower-case method, path)` of every control route served, for the OpenAPI test.
+pub fn served_routes() -> Vec<(&'static str, &'static str)> {
+    routes().served()
+}
+
+#[derive(Deserialize, ToSchema)]
 struct RenameBody {
     name: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/repos/{owner}/{repo}/rename",
+    tag = "repos",
+    description = "Renames a repository (the old name redirects, as on GitHub)",
+    params(("owner" = String, Path, description = "Repository owner"), ("repo" = String, Path, description = "Repository name")),
+    request_body(content = RenameBody, content_type = "application/json"),
+    responses((status = 200, description = "The repository", body = Repo), (status = 404, description = "No such repository", body = GithubError), (status = 422, description = "Refused, as GitHub would", body = GithubError))
+)]
 async fn rename_repo(
     AxState(s): AxState<S>,
     Path((owner, repo)): Path<(String, String)>,
@@ -89,11 +208,20 @@ async fn rename_repo(
     Ok(ok(ctl(&s).rename_repo(&format!("{owner}/{repo}"), &b.name)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct TransferBody {
     new_owner: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/repos/{owner}/{repo}/transfer",
+    tag = "repos",
+    description = "Transfers a repository to another owner",
+    params(("owner" = String, Path, description = "Repository owner"), ("repo" = String, Path, description = "Repository name")),
+    request_body(content = TransferBody, content_type = "application/json"),
+    responses((status = 200, description = "The repository", body = Repo), (status = 404, description = "No such repository", body = GithubError), (status = 422, description = "Refused, as GitHub would", body = GithubError))
+)]
 async fn transfer_repo(
     AxState(s): AxState<S>,
     Path((owner, repo)): Path<(String, String)>,
@@ -104,16 +232,30 @@ async fn transfer_repo(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/_control/state",
+    tag = "state",
+    description = "Everything the fake holds",
+    responses((status = 200, description = "The whole state", body = State))
+)]
 async fn state(AxState(s): AxState<S>) -> Response {
     ok(ctl(&s).snapshot())
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/seed-demo",
+    tag = "seed",
+    description = "Seeds the demo world: user `demo`, token `ghp_demo_token`, `demo-org/paca-demo`, `demo/playground`",
+    responses((status = 200, description = "The demo credentials", body = DemoLogin), (status = 422, description = "Already seeded", body = GithubError))
+)]
 async fn seed_demo(AxState(s): AxState<S>) -> Result<Response, Error> {
     ctl(&s).seed_demo()?;
     Ok(ok(json!({"token": "ghp_demo_token", "login": "demo"})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct UserBody {
     login: String,
     name: Option<String>,
@@ -121,6 +263,14 @@ struct UserBody {
     scopes: Option<Vec<String>>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/users",
+    tag = "seed",
+    description = "Adds a user, optionally with a token",
+    request_body(content = UserBody, content_type = "application/json"),
+    responses((status = 201, description = "The user", body = User))
+)]
 async fn add_user(AxState(s): AxState<S>, Json(b): Json<UserBody>) -> Response {
     let c = ctl(&s);
     let mut u = c.add_user(&b.login);
@@ -141,13 +291,21 @@ async fn add_user(AxState(s): AxState<S>, Json(b): Json<UserBody>) -> Response {
     (StatusCode::CREATED, Json(u)).into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct TokenBody {
     token: String,
     login: String,
     scopes: Option<Vec<String>>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/tokens",
+    tag = "seed",
+    description = "Adds a token for a user (`scopes` absent: a fine-grained token without `X-OAuth-Scopes`)",
+    request_body(content = TokenBody, content_type = "application/json"),
+    responses((status = 204, description = "Added"))
+)]
 async fn add_token(AxState(s): AxState<S>, Json(b): Json<TokenBody>) -> Response {
     let scopes: Option<Vec<&str>> = b
         .scopes
@@ -157,13 +315,21 @@ async fn add_token(AxState(s): AxState<S>, Json(b): Json<TokenBody>) -> Response
     StatusCode::NO_CONTENT.into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct OrgBody {
     login: String,
     #[serde(default)]
     members: Vec<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/orgs",
+    tag = "seed",
+    description = "Adds an organisation with members",
+    request_body(content = OrgBody, content_type = "application/json"),
+    responses((status = 201, description = "The organisation", body = Org))
+)]
 async fn add_org(AxState(s): AxState<S>, Json(b): Json<OrgBody>) -> Response {
     let members: Vec<&str> = b.members.iter().map(String::as_str).collect();
     (
@@ -173,11 +339,27 @@ async fn add_org(AxState(s): AxState<S>, Json(b): Json<OrgBody>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/repos",
+    tag = "seed",
+    description = "Adds a repository (the default branch gets an initial commit, every extra branch its own)",
+    request_body(content = RepoSeed, content_type = "application/json"),
+    responses((status = 201, description = "The repository", body = Repo), (status = 404, description = "No such repository", body = GithubError), (status = 422, description = "Refused, as GitHub would", body = GithubError))
+)]
 async fn add_repo(AxState(s): AxState<S>, Json(b): Json<RepoSeed>) -> Result<Response, Error> {
     let r = ctl(&s).add_repo(b)?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/_control/repos/{owner}/{repo}",
+    tag = "repos",
+    description = "One repository",
+    params(("owner" = String, Path, description = "Repository owner"), ("repo" = String, Path, description = "Repository name")),
+    responses((status = 200, description = "The repository", body = Repo), (status = 404, description = "No such repository", body = GithubError))
+)]
 async fn get_repo(
     AxState(s): AxState<S>,
     Path((o, r)): Path<(String, String)>,
@@ -188,12 +370,21 @@ async fn get_repo(
         .ok_or_else(Error::not_found)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct BranchBody {
     name: String,
     at: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/repos/{owner}/{repo}/branches",
+    tag = "repos",
+    description = "Creates a branch without a push webhook",
+    params(("owner" = String, Path, description = "Repository owner"), ("repo" = String, Path, description = "Repository name")),
+    request_body(content = BranchBody, content_type = "application/json"),
+    responses((status = 201, description = "The branch and its head", body = BranchCreated), (status = 404, description = "No such repository", body = GithubError), (status = 422, description = "Refused, as GitHub would", body = GithubError))
+)]
 async fn add_branch(
     AxState(s): AxState<S>,
     Path((o, r)): Path<(String, String)>,
@@ -207,6 +398,14 @@ async fn add_branch(
         .into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/_control/repos/{owner}/{repo}/branches/{branch}",
+    tag = "repos",
+    description = "Deletes a branch (sends `push` with `deleted: true`)",
+    params(("owner" = String, Path, description = "Repository owner"), ("repo" = String, Path, description = "Repository name"), ("branch" = String, Path, description = "Branch name; may contain `/`")),
+    responses((status = 200, description = "The push and its deliveries", body = Outcome<PushInfo>), (status = 404, description = "No such repository", body = GithubError), (status = 422, description = "Refused, as GitHub would", body = GithubError))
+)]
 async fn delete_branch(
     AxState(s): AxState<S>,
     Path((o, r, branch)): Path<(String, String, String)>,
@@ -216,13 +415,22 @@ async fn delete_branch(
         .await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PushBody {
     branch: String,
     /// Create the branch at this branch/sha instead of pushing a new commit.
     from: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/repos/{owner}/{repo}/push",
+    tag = "repos",
+    description = "Pushes a new commit to a branch (created if missing), or creates it at `from`; sends `push` and, for open PRs from it, `pull_request synchronize`",
+    params(("owner" = String, Path, description = "Repository owner"), ("repo" = String, Path, description = "Repository name")),
+    request_body(content = PushBody, content_type = "application/json"),
+    responses((status = 200, description = "The push and its deliveries", body = Outcome<PushInfo>), (status = 404, description = "No such repository", body = GithubError), (status = 422, description = "Refused, as GitHub would", body = GithubError))
+)]
 async fn push(
     AxState(s): AxState<S>,
     Path((o, r)): Path<(String, String)>,
@@ -237,7 +445,7 @@ async fn push(
     Ok(ok(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PrBody {
     head: String,
     base: Option<String>,
@@ -245,6 +453,15 @@ struct PrBody {
     user: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/repos/{owner}/{repo}/pulls",
+    tag = "pulls",
+    description = "Opens a pull request (base: the default branch unless given); sends `pull_request opened`",
+    params(("owner" = String, Path, description = "Repository owner"), ("repo" = String, Path, description = "Repository name")),
+    request_body(content = PrBody, content_type = "application/json"),
+    responses((status = 201, description = "The pull request and its deliveries", body = Outcome<PullRequest>), (status = 404, description = "No such repository", body = GithubError), (status = 422, description = "Refused, as GitHub would", body = GithubError))
+)]
 async fn open_pr(
     AxState(s): AxState<S>,
     Path((o, r)): Path<(String, String)>,
@@ -262,11 +479,20 @@ async fn open_pr(
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct ChangeBody {
     title: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/repos/{owner}/{repo}/pulls/{number}/{op}",
+    tag = "pulls",
+    description = "Closes, reopens, merges or retitles a pull request; sends the matching `pull_request` webhook",
+    params(("owner" = String, Path, description = "Repository owner"), ("repo" = String, Path, description = "Repository name"), ("number" = u64, Path, description = "Pull request number"), ("op" = String, Path, description = "`close`, `reopen`, `merge` or `edit` (needs `{\"title\"}`)")),
+    request_body(content = Option<ChangeBody>, content_type = "application/json", description = "Optional"),
+    responses((status = 200, description = "The pull request and its deliveries", body = Outcome<PullRequest>), (status = 400, description = "`edit` without a title", body = GithubError), (status = 404, description = "No such repository", body = GithubError), (status = 422, description = "Refused, as GitHub would", body = GithubError))
+)]
 async fn change_pr(
     AxState(s): AxState<S>,
     Path((o, r, number, op)): Path<(String, String, u64, String)>,
@@ -289,26 +515,57 @@ async fn change_pr(
         .await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/_control/deliveries",
+    tag = "deliveries",
+    description = "Every webhook delivery so far, in order",
+    responses((status = 200, description = "The delivery log", body = Vec<Delivery>))
+)]
 async fn deliveries(AxState(s): AxState<S>) -> Response {
     ok(ctl(&s).deliveries())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/_control/deliveries",
+    tag = "deliveries",
+    description = "Forgets the delivery log",
+    responses((status = 204, description = "Cleared"))
+)]
 async fn clear_deliveries(AxState(s): AxState<S>) -> StatusCode {
     ctl(&s).clear_deliveries();
     StatusCode::NO_CONTENT
 }
 
+#[utoipa::path(
+    get,
+    path = "/_control/deliveries/{id}",
+    tag = "deliveries",
+    description = "One delivery",
+    params(("id" = String, Path, description = "The `X-GitHub-Delivery` id")),
+    responses((status = 200, description = "The delivery", body = Delivery), (status = 404, description = "No such delivery", body = GithubError))
+)]
 async fn delivery(AxState(s): AxState<S>, Path(id): Path<String>) -> Result<Response, Error> {
     ctl(&s).delivery(&id).map(ok).ok_or_else(Error::not_found)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct TamperBody {
     #[serde(default)]
     tamper: Tamper,
     count: Option<u32>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/deliveries/{id}/redeliver",
+    tag = "deliveries",
+    description = "Sends a delivery again (same id, like GitHub's redeliver), optionally tampered",
+    params(("id" = String, Path, description = "The `X-GitHub-Delivery` id")),
+    request_body(content = Option<TamperBody>, content_type = "application/json", description = "Optional"),
+    responses((status = 200, description = "The new delivery", body = Delivery), (status = 404, description = "No such delivery", body = GithubError))
+)]
 async fn redeliver(
     AxState(s): AxState<S>,
     Path(id): Path<String>,
@@ -318,31 +575,69 @@ async fn redeliver(
     Ok(ok(ctl(&s).redeliver(&id, b.tamper).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/tamper",
+    tag = "faults",
+    description = "Tampers with the next `count` (default 1) deliveries",
+    request_body(content = TamperBody, content_type = "application/json"),
+    responses((status = 204, description = "Armed"))
+)]
 async fn tamper(AxState(s): AxState<S>, Json(b): Json<TamperBody>) -> StatusCode {
     ctl(&s).tamper_next(b.tamper, b.count.unwrap_or(1));
     StatusCode::NO_CONTENT
 }
 
+#[utoipa::path(
+    get,
+    path = "/_control/faults",
+    tag = "faults",
+    description = "The fault rules in force",
+    responses((status = 200, description = "The rules, in match order", body = Vec<FaultRule>))
+)]
 async fn faults(AxState(s): AxState<S>) -> Response {
     ok(ctl(&s).faults())
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/faults",
+    tag = "faults",
+    description = "Adds a fault rule for REST requests",
+    request_body(content = FaultRule, content_type = "application/json"),
+    responses((status = 204, description = "Added"))
+)]
 async fn add_fault(AxState(s): AxState<S>, Json(rule): Json<FaultRule>) -> StatusCode {
     ctl(&s).inject_fault(rule);
     StatusCode::NO_CONTENT
 }
 
+#[utoipa::path(
+    delete,
+    path = "/_control/faults",
+    tag = "faults",
+    description = "Removes every fault rule",
+    responses((status = 204, description = "Cleared"))
+)]
 async fn clear_faults(AxState(s): AxState<S>) -> StatusCode {
     ctl(&s).clear_faults();
     StatusCode::NO_CONTENT
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SettingsBody {
     reject_private_urls: Option<bool>,
     html_base: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/_control/settings",
+    tag = "settings",
+    description = "Changes the fake's settings",
+    request_body(content = SettingsBody, content_type = "application/json"),
+    responses((status = 204, description = "Changed"))
+)]
 async fn settings(AxState(s): AxState<S>, Json(b): Json<SettingsBody>) -> StatusCode {
     ctl(&s).with_state(|st| {
         if let Some(v) = b.reject_private_urls {
@@ -355,6 +650,23 @@ async fn settings(AxState(s): AxState<S>, Json(b): Json<SettingsBody>) -> Status
     StatusCode::NO_CONTENT
 }
 
+#[utoipa::path(
+    get,
+    path = "/_control/requests",
+    tag = "inspect",
+    description = "Every REST request the fake answered, in order",
+    responses((status = 200, description = "The request log", body = Vec<RequestRecord>))
+)]
 async fn requests(AxState(s): AxState<S>) -> Response {
     ok(ctl(&s).requests())
+}
+
+#[utoipa::path(
+    get,
+    path = "/__github/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "This document", content_type = "application/json"))
+)]
+async fn openapi_json() -> Response {
+    Json(ControlApi::openapi()).into_response()
 }

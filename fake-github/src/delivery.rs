@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 /// How a delivery's signature is tampered with, so tests can prove the receiver rejects it.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Tamper {
     /// Correctly signed (or unsigned when the hook has no secret).
@@ -22,7 +22,7 @@ pub enum Tamper {
 }
 
 /// One delivery attempt, as recorded in the delivery log.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Delivery {
     /// Position in the log (1-based, unique per attempt, redeliveries included).
     pub seq: u64,
@@ -34,6 +34,7 @@ pub struct Delivery {
     pub repo_id: u64,
     pub url: String,
     /// Exactly the headers sent, in order.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub headers: Vec<(String, String)>,
     /// Exactly the body bytes sent (always UTF-8 JSON text, unless tampered).
     pub body: String,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What a matching request gets instead of (or before) the normal answer.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FaultAction {
     /// A status code with a GitHub-like `{message, documentation_url}` body.
@@ -26,7 +26,7 @@ pub enum FaultAction {
 }
 
 /// How `path` is matched against the request path (percent-encoded, as sent).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PathMatch {
     #[default]
@@ -38,7 +38,7 @@ pub enum PathMatch {
 
 /// One injection rule. Rules are tried in order; the first match applies and uses up one of
 /// its `times` (`None` = always).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FaultRule {
     /// HTTP method (case-insensitive); `None` matches any.
     #[serde(default)]

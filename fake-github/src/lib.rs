@@ -15,13 +15,14 @@
 //! answered (or failed) and recorded in the delivery log.
 
 mod control;
-mod control_http;
+pub mod control_http;
 pub mod delivery;
 pub mod faults;
 mod json;
 pub mod ops;
 mod pr_workflow;
 mod rest;
+mod served;
 pub mod state;
 
 use std::net::SocketAddr;

@@ -233,7 +233,7 @@ pub(crate) fn create_hook(
 }
 
 /// Result of a push (branch creation, new commit, or deletion).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PushInfo {
     pub r#ref: String,
     pub before: String,

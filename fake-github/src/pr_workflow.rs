@@ -390,7 +390,7 @@ impl Control {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct CheckRunBody {
     #[serde(rename = "ref")]
     reference: String,
@@ -400,6 +400,18 @@ pub(crate) struct CheckRunBody {
 }
 
 /// `POST /_control/repos/{o}/{r}/check-runs {ref, name, status, conclusion?}`.
+#[utoipa::path(
+    post,
+    path = "/_control/repos/{owner}/{repo}/check-runs",
+    tag = "repos",
+    description = "Sets a check run on a commit (`ref`: branch or sha)",
+    params(("owner" = String, Path, description = "Repository owner"), ("repo" = String, Path, description = "Repository name")),
+    request_body(content = CheckRunBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The check run", body = CheckRun),
+        (status = "4XX", description = "No such repository or ref, or refused")
+    )
+)]
 pub(crate) async fn control_check_run(
     AxState(s): AxState<S>,
     Path((owner, repo)): Path<(String, String)>,
@@ -415,7 +427,7 @@ pub(crate) async fn control_check_run(
     Ok((StatusCode::CREATED, Json(run)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct StatusBody {
     #[serde(rename = "ref")]
     reference: String,
@@ -425,6 +437,18 @@ pub(crate) struct StatusBody {
 }
 
 /// `POST /_control/repos/{o}/{r}/statuses {ref, context, state, target_url?}`.
+#[utoipa::path(
+    post,
+    path = "/_control/repos/{owner}/{repo}/statuses",
+    tag = "repos",
+    description = "Sets a commit status (`ref`: branch or sha)",
+    params(("owner" = String, Path, description = "Repository owner"), ("repo" = String, Path, description = "Repository name")),
+    request_body(content = StatusBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The status", body = CommitStatus),
+        (status = "4XX", description = "No such repository or ref, or refused")
+    )
+)]
 pub(crate) async fn control_status(
     AxState(s): AxState<S>,
     Path((owner, repo)): Path<(String, String)>,

@@ -15,7 +15,7 @@ use crate::faults::FaultRule;
 pub const CLOCK_START: u64 = 1_704_067_200;
 
 /// A user account.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct User {
     pub id: u64,
     pub login: String,
@@ -24,14 +24,14 @@ pub struct User {
 
 /// A personal access token. `scopes: None` behaves like a fine-grained token (no scope checks,
 /// no `X-OAuth-Scopes` header); `Some(list)` like a classic token.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Token {
     pub login: String,
     pub scopes: Option<Vec<String>>,
 }
 
 /// An organisation and its members (logins).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Org {
     pub id: u64,
     pub login: String,
@@ -39,7 +39,7 @@ pub struct Org {
 }
 
 /// A repository webhook.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Hook {
     pub id: u64,
     pub url: String,
@@ -51,6 +51,7 @@ pub struct Hook {
     pub created_at: u64,
     pub updated_at: u64,
     /// `(status code or None for a transport error, message)` of the last delivery.
+    #[schema(value_type = Option<Vec<serde_json::Value>>)]
     pub last_response: Option<(Option<u16>, String)>,
 }
 
@@ -62,7 +63,7 @@ impl Hook {
 }
 
 /// `open` or `closed`, as GitHub reports it (merged PRs are `closed` with `merged: true`).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PrState {
     Open,
@@ -79,7 +80,7 @@ impl PrState {
 }
 
 /// A pull request.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PullRequest {
     pub id: u64,
     pub number: u64,
@@ -111,7 +112,7 @@ pub struct PullRequest {
 }
 
 /// A pull request conversation comment.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Comment {
     pub id: u64,
     pub user: String,
@@ -121,7 +122,7 @@ pub struct Comment {
 
 /// A submitted pull request review; `state` is GitHub's (`APPROVED`, `CHANGES_REQUESTED`,
 /// `COMMENTED`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Review {
     pub id: u64,
     pub user: String,
@@ -132,7 +133,7 @@ pub struct Review {
 }
 
 /// A check run on a commit (what GitHub Actions and other apps report).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct CheckRun {
     pub id: u64,
     pub name: String,
@@ -144,7 +145,7 @@ pub struct CheckRun {
 }
 
 /// A legacy commit status; `state` is `error`, `failure`, `pending` or `success`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct CommitStatus {
     pub id: u64,
     pub context: String,
@@ -154,7 +155,7 @@ pub struct CommitStatus {
 }
 
 /// A repository.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Repo {
     pub id: u64,
     /// Owner login (a user or an org).
@@ -188,7 +189,7 @@ impl Repo {
 }
 
 /// One REST call the fake served (the control API is not logged).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RequestRecord {
     pub method: String,
     /// The path as sent (still percent-encoded).
@@ -200,7 +201,7 @@ pub struct RequestRecord {
 
 /// The whole fake world. Public so tests can inspect a snapshot or mutate it directly through
 /// [`crate::Control::with_state`].
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct State {
     pub users: BTreeMap<String, User>,
     pub tokens: BTreeMap<String, Token>,

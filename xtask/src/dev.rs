@@ -160,6 +160,7 @@ pub fn run(args: &[String]) -> Result {
          switch identity (admin / member / viewer) and dark mode in its top bar\n  \
          plugin API      {api}/github\n  \
          events          {base}/__devhost/events\n  \
+         devhost API     {base}/__devhost/openapi.json  (OpenAPI of the /__devhost/ control endpoints)\n  \
          GitHub          {github_api}\n\n\
          Dev identities (Authorization: Bearer …, X-API-Key: … or cookie access_token=…):\n  \
          dev-admin   every action, including github:manage (connect the token, link repositories)\n  \
@@ -229,6 +230,7 @@ fn control_help(gh: &str) -> String {
          merge PR #1      curl -X POST {r}/pulls/1/merge\n  \
          close / reopen   curl -X POST {r}/pulls/1/close   (or …/reopen)\n  \
          everything       curl {gh}/_control/state\n  \
+         the whole API    curl {gh}/__github/openapi.json   (OpenAPI: seeding, PRs, deliveries, faults)\n  \
          (a branch named after a task key, like feat/DEMO-2-…, links to that task; a PR from a\n  \
          task's branch, or naming its key, links to the task; create a branch in the task view first\n  \
          to open a PR from it)\n"

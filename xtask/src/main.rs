@@ -1,4 +1,4 @@
-//! `cargo xtask <command>`: the project's task runner (codegen, build, test, dev, bench).
+//! `cargo xtask <command>`: the project's task runner (codegen, build, tidy, test, dev, bench).
 //!
 //! Every step says what it is doing; every external tool it needs is checked first and, where it
 //! can be, installed (npm packages via `npm ci`, the wasm target via rustup, Debian packages via
@@ -9,6 +9,7 @@ mod codegen;
 mod dev;
 mod dist;
 mod mcp;
+mod tidy;
 mod tools;
 
 use std::path::PathBuf;
@@ -28,6 +29,8 @@ commands:
   dist [--out DIR] [--package-only]
                                  build the release bundle Paca installs: six .tar.gz archives
                                  and checksums.txt, byte-reproducible (default dist/)
+  tidy                           check source rules: generated files untouched, a `//!` doc
+                                 on every .rs file, every #[ignore] with a reason
   test                           run every check and test (what CI runs)
   dev [--github-api URL] [--public-url URL] [--port N]
                                  run the plugin in the local Paca-compatible host
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen::run(&args[1..]),
         Some("build") => tools::build_wasm().map(|path| println!("built {}", path.display())),
         Some("test") => test(&args[1..]),
+        Some("tidy") => tidy::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("dev") => dev::run(&args[1..]),
         Some("dist") => dist::run(&args[1..]),
@@ -92,6 +96,9 @@ fn test(args: &[String]) -> Result {
         return Err(format!("`test` takes no arguments (got `{a}`)"));
     }
     let root = root();
+    tools::step("Tidy (generated files untouched, module docs, #[ignore] reasons)");
+    tidy::check()?;
+
     tools::step("Checking tools");
     tools::ensure_wasm_target()?;
     tools::ensure_postgres()?;

@@ -1,5 +1,5 @@
-#![allow(dead_code)]
 //! Shared helpers: tiny WAT guests and a DB-backed host environment.
+#![allow(dead_code)]
 
 use paca_devhost::{HostEnv, Limits, Plugin};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
-#![allow(dead_code)]
 //! End-to-end world: one fake GitHub and one devhost running the real `github.wasm` (from
 //! `PACA_GITHUB_WASM`) on a fresh database, with the plugin's real `plugin.json` and
 //! migrations, `PUBLIC_URL` pointing at the devhost itself so the fake delivers webhooks to it.
+#![allow(dead_code)]
 
 use fake_github::{FakeGithub, FakeGithubHandle, RepoSeed};
 use paca_devhost::{DevHost, DevHostConfig};
