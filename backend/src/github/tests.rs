@@ -1,3 +1,5 @@
+//! The GitHub client against scripted FakeHost fetches: headers, paging, error mapping, redirects.
+
 use super::*;
 use crate::fake_host::FakeHost;
 use serde_json::json;

@@ -1,3 +1,5 @@
+//! Why the generator refused a migration, with the file and statement it refers to.
+
 use std::fmt;
 
 /// A migration the generator refuses to model. `Display` gives
