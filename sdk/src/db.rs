@@ -128,6 +128,7 @@ pub trait FromValue: Sized {
 
 /// TEXT, VARCHAR and TIMESTAMPTZ (RFC 3339 text): a JSON string.
 impl FromValue for String {
+    #[inline]
     fn from_value(column: &str, value: &serde_json::Value) -> Result<Self, DecodeError> {
         match value {
             serde_json::Value::String(s) => Ok(s.clone()),
@@ -138,6 +139,7 @@ impl FromValue for String {
 
 /// BIGINT: a JSON integer, or a string holding one (numbers beyond 2^53 may be sent as text).
 impl FromValue for i64 {
+    #[inline]
     fn from_value(column: &str, value: &serde_json::Value) -> Result<Self, DecodeError> {
         match value {
             serde_json::Value::Number(n) if !n.is_f64() => {
@@ -153,6 +155,7 @@ impl FromValue for i64 {
 
 /// INT / SMALLINT: as `i64`, then range-checked.
 impl FromValue for i32 {
+    #[inline]
     fn from_value(column: &str, value: &serde_json::Value) -> Result<Self, DecodeError> {
         let wide = i64::from_value(column, value)?;
         i32::try_from(wide).map_err(|_| invalid_number(column, wide, "i32"))
@@ -161,6 +164,7 @@ impl FromValue for i32 {
 
 /// BOOLEAN: a JSON boolean.
 impl FromValue for bool {
+    #[inline]
     fn from_value(column: &str, value: &serde_json::Value) -> Result<Self, DecodeError> {
         match value {
             serde_json::Value::Bool(b) => Ok(*b),
@@ -171,6 +175,7 @@ impl FromValue for bool {
 
 /// UUID: the canonical hyphenated string.
 impl FromValue for uuid::Uuid {
+    #[inline]
     fn from_value(column: &str, value: &serde_json::Value) -> Result<Self, DecodeError> {
         match value {
             serde_json::Value::String(s) => {
@@ -187,6 +192,7 @@ impl FromValue for uuid::Uuid {
 /// JSON/JSONB: the host sends the JSON *text* as a string, which is parsed here. Any
 /// other non-null JSON value is taken as it is (a host that nests JSON values).
 impl FromValue for serde_json::Value {
+    #[inline]
     fn from_value(column: &str, value: &serde_json::Value) -> Result<Self, DecodeError> {
         match value {
             serde_json::Value::String(s) => {
@@ -203,6 +209,7 @@ impl FromValue for serde_json::Value {
 
 /// DOUBLE PRECISION / REAL: a JSON number, or a numeric string (`NUMERIC`, `NaN`).
 impl FromValue for f64 {
+    #[inline]
     fn from_value(column: &str, value: &serde_json::Value) -> Result<Self, DecodeError> {
         match value {
             serde_json::Value::Number(n) => {
@@ -218,6 +225,7 @@ impl FromValue for f64 {
 
 /// Nullable columns: JSON `null` is `None`.
 impl<T: FromValue> FromValue for Option<T> {
+    #[inline]
     fn from_value(column: &str, value: &serde_json::Value) -> Result<Self, DecodeError> {
         match value {
             serde_json::Value::Null => Ok(None),
@@ -342,6 +350,7 @@ fn literal_param(value: &sea_query::Value) -> serde_json::Value {
 /// non-finite floats as `"NaN"`/`"Infinity"`/`"-Infinity"`; UUIDs hyphenated; JSON as its
 /// text; bytes as `\x…` hex text.
 #[allow(unreachable_patterns)]
+#[inline]
 pub fn to_host_param(value: &sea_query::Value) -> serde_json::Value {
     use sea_query::{OptionEnum, Value};
     match value {
@@ -385,6 +394,7 @@ pub fn to_host_param(value: &sea_query::Value) -> serde_json::Value {
 
 /// The parameters of a built sea-query statement, in `$1..$N` order, for `Host::db_query`
 /// / `Host::db_exec`.
+#[inline]
 pub fn to_host_params(values: &sea_query::Values) -> Vec<serde_json::Value> {
     values.iter().map(to_host_param).collect()
 }

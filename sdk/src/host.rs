@@ -155,6 +155,7 @@ impl FetchResponse {
 
     /// Decodes the host's fetch result: `{"status","body","headers"}` on success,
     /// `{"status":0,"error":"fetch: …"}` on failure.
+    #[inline]
     pub fn from_host_json(bytes: &[u8]) -> Result<FetchResponse, HostError> {
         #[derive(Deserialize)]
         struct ErrorProbe {

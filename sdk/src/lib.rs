@@ -59,6 +59,14 @@
 //! # }
 //! ```
 //!
+//! # Size
+//!
+//! The non-generic functions here that parse or print JSON (the `WasmHost` methods, the
+//! envelope codecs, the cell decoders) are `#[inline]`. Optimised builds do not share generic
+//! instances between crates and LTO does not merge identical copies, so without it the
+//! plugin's wasm would carry a second set of `serde_json` instances (about 4.6 KiB for the
+//! GitHub plugin); inlined, they are compiled in the plugin crate and share its instances.
+//!
 //! `examples/notes.rs` is a complete plugin with a database table; build it with
 //! `cargo build -p paca-plugin-sdk --example notes --target wasm32-wasip1 --release`.
 

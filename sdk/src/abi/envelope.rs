@@ -104,6 +104,7 @@ struct WireRequest {
 
 impl Request {
     /// Decodes the host's `HandleRequest` payload.
+    #[inline]
     pub fn decode(bytes: &[u8]) -> Result<Request, EnvelopeError> {
         let w: WireRequest =
             serde_json::from_slice(bytes).map_err(|e| EnvelopeError(e.to_string()))?;
@@ -159,6 +160,7 @@ impl Response {
     }
 
     /// Paca's error envelope: `{"success":false,"error":msg,"error_code":code}`.
+    #[inline]
     pub fn error(status: u16, code: &str, message: &str) -> Response {
         let v = serde_json::json!({"success": false, "error": message, "error_code": code});
         Response::json_bytes(status, v.to_string().into_bytes())
@@ -181,6 +183,7 @@ impl Response {
 
     /// Encodes the host's result JSON. The host only recognises `Content-Type` /
     /// `content-type`, so any other spelling is normalised and a missing one defaults to JSON.
+    #[inline]
     pub fn encode(&self) -> Vec<u8> {
         #[derive(Serialize)]
         struct Wire<'a> {
