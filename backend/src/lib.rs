@@ -1,31 +1,35 @@
 //! `com.paca.github`: GitHub integration plugin for Paca (wasm32-wasip1 `cdylib`).
 //!
 //! Layout:
-//! - [`abi`]: the Paca host ABI (exports, imports, allocator, envelopes) — GitHub-agnostic.
-//! - [`host`]: the [`host::Host`] trait every handler talks to.
+//! - `abi`, `host` (re-exported from [`paca_plugin_sdk`]): the Paca host ABI and the
+//!   [`Host`] trait every handler talks to — GitHub-agnostic, so they live in the SDK.
+//! - [`generated`]: the API types, handler trait and route table from `spec/openapi.yaml`, the
+//!   table identifiers and row types from `migrations/*.sql`.
+//! - [`plugin`]: the handlers (the generated `Api` trait's implementation).
 //! - [`crypto`], [`entropy`], [`signature`]: token/secret encryption, DB-sourced randomness,
 //!   webhook HMAC verification.
 //! - [`github`]: typed GitHub REST client over `Host::fetch`.
 //! - [`taskref`], [`validate`]: branch → task-key extraction, GitHub/git name rules.
 
-pub mod abi;
+// The backend's internal paths (`crate::abi::envelope::Request`, `crate::host::Host`, …) keep
+// working over the SDK.
+pub(crate) use paca_plugin_sdk::{abi, host};
+
 pub mod crypto;
 pub mod entropy;
 pub mod generated;
 pub mod github;
-pub mod host;
 pub mod plugin;
 pub mod signature;
 pub mod taskref;
 pub mod validate;
 
 #[cfg(test)]
-pub mod fake_host;
+pub(crate) use paca_plugin_sdk::fake_host;
 #[cfg(test)]
 mod generated_tests;
 
-pub use abi::envelope::{Request, Response};
-pub use host::Host;
+pub use paca_plugin_sdk::{Host, Request, Response};
 
 /// Handles one proxied HTTP request: the generated router, then the handlers in [`plugin`].
 pub fn handle_request<H: Host>(host: &H, req: Request) -> Response {
@@ -37,7 +41,7 @@ pub fn handle_event<H: Host>(host: &H, topic: &str, payload: &[u8]) {
     plugin::Plugin::new(host).handle_event(topic, payload);
 }
 
-export_plugin!(handle_request, handle_event);
+paca_plugin_sdk::export_plugin!(handle_request, handle_event);
 
 #[cfg(test)]
 mod tests {

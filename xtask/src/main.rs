@@ -124,6 +124,10 @@ fn test(args: &[String]) -> Result {
         "clippy",
         "-p",
         "paca-github",
+        "-p",
+        "paca-plugin-sdk",
+        "--lib",
+        "--examples",
         "--target",
         "wasm32-wasip1",
         "--locked",
@@ -133,6 +137,7 @@ fn test(args: &[String]) -> Result {
     ])?;
 
     let wasm = tools::build_wasm()?;
+    tools::build_sdk_example()?;
 
     let fe = root.join("frontend");
     tools::step("Type-checking the frontend (tsc --noEmit)");

@@ -223,6 +223,30 @@ pub fn build_wasm() -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Builds the SDK's example plugin for wasm32-wasip1 (release), proving the SDK alone is
+/// enough for a plugin: `target/wasm32-wasip1/release/examples/notes.wasm`.
+pub fn build_sdk_example() -> Result<PathBuf> {
+    step("Building the SDK's example plugin (paca-plugin-sdk --example notes, wasm32-wasip1)");
+    ensure_wasm_target()?;
+    cargo(&[
+        "build",
+        "-p",
+        "paca-plugin-sdk",
+        "--example",
+        "notes",
+        "--release",
+        "--target",
+        "wasm32-wasip1",
+        "--locked",
+    ])?;
+    let path = root().join("target/wasm32-wasip1/release/examples/notes.wasm");
+    let size = std::fs::metadata(&path)
+        .map_err(|e| format!("{} is missing after the build: {e}", path.display()))?
+        .len();
+    println!("notes.wasm: {} KiB", size / 1024);
+    Ok(path)
+}
+
 /// The built frontend: the remote Paca loads (`dist/`) and the dev shell (`dist-shell/`).
 pub struct Frontend {
     pub dist: PathBuf,

@@ -2,7 +2,8 @@
 //! The plugin API from `spec/openapi.yaml` (version 0.5.0): types, error codes,
 //! one response enum per operation, the [`Api`] trait and [`dispatch`].
 #![allow(clippy::too_many_lines, clippy::match_single_binding)]
-use crate::abi::envelope::{Request, Response};
+use paca_plugin_sdk::router::{self, Seg};
+use paca_plugin_sdk::{Request, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 /// `info.version` of the spec this file was generated from.
@@ -874,38 +875,14 @@ pub struct ListAccessibleRepositoriesQuery {
 impl ListAccessibleRepositoriesQuery {
     /// Parses and bounds-checks the host's query map.
     pub fn from_query(query: &BTreeMap<String, String>) -> Result<Self, String> {
-        let page: i32 = match query.get("page") {
-            Some(raw) => {
-                raw.parse::<i32>()
-                    .map_err(|_| {
-                        format!("query parameter `page` must be an integer, got {raw:?}")
-                    })?
-            }
-            None => 1,
-        };
-        if i64::from(page) < 1 {
-            return Err("query parameter `page` must be at least 1".into());
-        }
-        if i64::from(page) > 1000 {
-            return Err("query parameter `page` must be at most 1000".into());
-        }
-        let per_page: i32 = match query.get("per_page") {
-            Some(raw) => {
-                raw.parse::<i32>()
-                    .map_err(|_| {
-                        format!(
-                            "query parameter `per_page` must be an integer, got {raw:?}"
-                        )
-                    })?
-            }
-            None => 30,
-        };
-        if i64::from(per_page) < 1 {
-            return Err("query parameter `per_page` must be at least 1".into());
-        }
-        if i64::from(per_page) > 100 {
-            return Err("query parameter `per_page` must be at most 100".into());
-        }
+        let page: i32 = router::query_param::<i32>(query, "page", "an integer")?
+            .unwrap_or(1);
+        router::check_min("page", i64::from(page), 1)?;
+        router::check_max("page", i64::from(page), 1000)?;
+        let per_page: i32 = router::query_param::<i32>(query, "per_page", "an integer")?
+            .unwrap_or(30);
+        router::check_min("per_page", i64::from(per_page), 1)?;
+        router::check_max("per_page", i64::from(per_page), 100)?;
         Ok(Self { page, per_page })
     }
 }
@@ -948,20 +925,9 @@ pub struct GetCloneInfoQuery {
 impl GetCloneInfoQuery {
     /// Parses and bounds-checks the host's query map.
     pub fn from_query(query: &BTreeMap<String, String>) -> Result<Self, String> {
-        let task_id: Option<uuid::Uuid> = match query.get("task_id") {
-            Some(raw) => {
-                Some(
-                    raw
-                        .parse::<uuid::Uuid>()
-                        .map_err(|_| {
-                            format!(
-                                "query parameter `task_id` must be valid, got {raw:?}"
-                            )
-                        })?,
-                )
-            }
-            None => None,
-        };
+        let task_id: Option<uuid::Uuid> = router::query_param::<
+            uuid::Uuid,
+        >(query, "task_id", "valid")?;
         Ok(Self { task_id })
     }
 }
@@ -1685,19 +1651,8 @@ impl Operation {
         }
     }
 }
-/// One path segment of a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Seg {
-    Lit(&'static str),
-    Param,
-}
-/// A declared route: its operation, method and segments.
-#[derive(Debug, Clone, Copy)]
-pub struct Route {
-    pub op: Operation,
-    pub method: &'static str,
-    pub segs: &'static [Seg],
-}
+/// A declared route of this spec: its operation, method and segments.
+pub type Route = router::Route<Operation>;
 /// Every route of the spec, in spec order.
 pub const ROUTES: &[Route] = &[
     Route {
@@ -1922,145 +1877,36 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 /// Finds the operation for a host method and path (no leading slash), with the host's
-/// precedence: literal segments beat parameters, ties keep spec order. Only declared routes match.
+/// precedence (`paca_plugin_sdk::router::route_in` over [`ROUTES`]).
 pub fn route(method: &str, path: &str) -> Option<(Operation, Vec<String>)> {
-    route_in(ROUTES, method, path)
-}
-/// [`route`] over any table of routes (tests give it tables whose routes compete).
-pub fn route_in(
-    routes: &[Route],
-    method: &str,
-    path: &str,
-) -> Option<(Operation, Vec<String>)> {
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let mut best: Option<(usize, usize, Vec<String>)> = None;
-    for (index, r) in routes.iter().enumerate() {
-        if !r.method.eq_ignore_ascii_case(method) || r.segs.len() != parts.len() {
-            continue;
-        }
-        let mut params = Vec::new();
-        let mut literals = 0;
-        let matched = r
-            .segs
-            .iter()
-            .zip(&parts)
-            .all(|(seg, part)| match seg {
-                Seg::Lit(lit) => {
-                    literals += 1;
-                    lit == part
-                }
-                Seg::Param => {
-                    match percent_decode(part) {
-                        Some(value) if !value.is_empty() => {
-                            params.push(value);
-                            true
-                        }
-                        _ => false,
-                    }
-                }
-            });
-        if matched && best.as_ref().is_none_or(|(l, _, _)| literals > *l) {
-            best = Some((literals, index, params));
-        }
-    }
-    best.map(|(_, index, params)| (routes[index].op, params))
-}
-fn percent_decode(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    router::route_in(ROUTES, method, path)
 }
 fn bad_request(message: String) -> ApiError {
     ApiError::new(ErrorCode::BadRequest, message)
 }
 fn path_uuid(name: &str, raw: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .map_err(|_| bad_request(format!("path parameter `{name}` must be a UUID")))
+    router::path_uuid(name, raw).map_err(bad_request)
 }
-/// The host fills `project_id` from the same path parameter on project-scoped routes; a
-/// mismatch means the manifest and the spec disagree, so refuse rather than trust the path.
 fn check_project(req: &Request, project_id: uuid::Uuid) -> Result<(), ApiError> {
-    match uuid::Uuid::parse_str(&req.project_id) {
-        Ok(caller_project) if caller_project == project_id => Ok(()),
-        _ => {
-            Err(
-                ApiError::new(
-                    ErrorCode::Forbidden,
-                    "the request is not authorized for this project",
-                ),
-            )
-        }
+    if router::caller_in_project(req, project_id) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::Forbidden, router::PROJECT_MISMATCH))
     }
 }
 fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
-    if req.body.iter().all(u8::is_ascii_whitespace) {
-        return Err(bad_request("a JSON request body is required".into()));
-    }
-    serde_json::from_slice(&req.body)
-        .map_err(|e| bad_request(format!("invalid request body: {e}")))
-}
-fn json_headers() -> BTreeMap<String, String> {
-    BTreeMap::from([("Content-Type".to_string(), "application/json".to_string())])
+    router::json_body(req).map_err(bad_request)
 }
 fn success_response<T: Serialize>(status: u16, data: &T) -> Result<Response, ApiError> {
-    #[derive(Serialize)]
-    struct Envelope<'a, T> {
-        success: bool,
-        data: &'a T,
-    }
-    let body = serde_json::to_vec(&Envelope { success: true, data })
-        .map_err(|_| ApiError::new(
+    router::success_response(status, data)
+        .ok_or_else(|| ApiError::new(
             ErrorCode::InternalError,
             "could not encode the response",
-        ))?;
-    Ok(Response {
-        status,
-        headers: json_headers(),
-        body,
-    })
-}
-fn empty_response(status: u16) -> Response {
-    Response {
-        status,
-        headers: BTreeMap::new(),
-        body: Vec::new(),
-    }
+        ))
 }
 /// Encodes Paca's error envelope `{"success":false,"error":…,"error_code":…}`.
 pub fn error_response(error: &ApiError) -> Response {
-    #[derive(Serialize)]
-    struct Envelope<'a> {
-        success: bool,
-        error: &'a str,
-        error_code: ErrorCode,
-    }
-    let body = serde_json::to_vec(
-            &Envelope {
-                success: false,
-                error: &error.message,
-                error_code: error.code,
-            },
-        )
-        .unwrap_or_else(|_| {
-            br#"{"success":false,"error":"internal error","error_code":"INTERNAL_ERROR"}"#
-                .to_vec()
-        });
-    Response {
-        status: error.status(),
-        headers: json_headers(),
-        body,
-    }
+    router::error_response(error.status(), error.code.as_str(), &error.message)
 }
 /// Routes a host request to its operation and encodes the result in Paca's envelopes.
 pub fn dispatch<A: Api>(api: &A, req: &Request) -> Response {
@@ -2272,7 +2118,7 @@ fn call_unlink_pull_request<A: Api>(
     let pr_id = path_uuid("prId", &params[2])?;
     check_project(req, project_id)?;
     match api.unlink_pull_request(req, project_id, task_id, pr_id)? {
-        UnlinkPullRequestResponse::NoContent => Ok(empty_response(204)),
+        UnlinkPullRequestResponse::NoContent => Ok(router::empty_response(204)),
     }
 }
 fn call_get_pull_request_ci_status<A: Api>(

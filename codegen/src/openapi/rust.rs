@@ -21,7 +21,7 @@ pub fn emit(api: &Api) -> String {
     s.push_str("//! one response enum per operation, the [`Api`] trait and [`dispatch`].\n");
     s.push_str("#![allow(clippy::too_many_lines, clippy::match_single_binding)]\n");
     s.push_str(
-        "use crate::abi::envelope::{Request, Response};\nuse serde::{Deserialize, Serialize};\n",
+        "use paca_plugin_sdk::router::{self, Seg};\nuse paca_plugin_sdk::{Request, Response};\nuse serde::{Deserialize, Serialize};\n",
     );
     s.push_str("use std::collections::BTreeMap;\n\n");
     let _ = writeln!(
@@ -396,39 +396,29 @@ fn operation_items(s: &mut String, op: &Operation) {
                 _ => "valid",
             };
             let parse = format!(
-                "raw.parse::<{ty}>().map_err(|_| format!(\"query parameter `{}` must be {what}, got {{raw:?}}\"))?",
+                "router::query_param::<{ty}>(query, {:?}, {what:?})?",
                 p.name
             );
-            let parse = if matches!(p.ty, TypeRef::String) {
-                "raw.clone()".to_string()
-            } else {
-                parse
-            };
             match (&p.default, p.required) {
                 (Some(d), _) => {
                     let _ = writeln!(
                         s,
-                        "let {ident}: {ty} = match query.get({:?}) {{ Some(raw) => {parse}, None => {} }};",
-                        p.name,
+                        "let {ident}: {ty} = {parse}.unwrap_or({});",
                         default_literal(d, &p.ty)
                     );
                 }
                 (None, true) => {
                     let _ = writeln!(
                         s,
-                        "let {ident}: {ty} = match query.get({:?}) {{ Some(raw) => {parse}, None => return Err(\"query parameter `{}` is required\".into()) }};",
-                        p.name, p.name
-                    );
-                }
-                (None, false) => {
-                    let _ = writeln!(
-                        s,
-                        "let {ident}: Option<{ty}> = match query.get({:?}) {{ Some(raw) => Some({parse}), None => None }};",
+                        "let {ident}: {ty} = router::required_query_param::<{ty}>(query, {:?}, {what:?})?;",
                         p.name
                     );
                 }
+                (None, false) => {
+                    let _ = writeln!(s, "let {ident}: Option<{ty}> = {parse};");
+                }
             }
-            let bound = |s: &mut String, cmp: &str, lim: i64, word: &str| {
+            let bound = |s: &mut String, check: &str, lim: i64| {
                 let expr = if p.required || p.default.is_some() {
                     ident.clone()
                 } else {
@@ -436,16 +426,16 @@ fn operation_items(s: &mut String, op: &Operation) {
                 };
                 let _ = writeln!(
                     s,
-                    "if {} {cmp} {lim} {{ return Err(\"query parameter `{}` must be {word} {lim}\".into()); }}",
+                    "router::{check}({:?}, {}, {lim})?;",
+                    p.name,
                     widen(&p.ty, &expr),
-                    p.name
                 );
             };
             if let Some(min) = p.constraints.minimum {
-                bound(s, "<", min, "at least");
+                bound(s, "check_min", min);
             }
             if let Some(max) = p.constraints.maximum {
-                bound(s, ">", max, "at most");
+                bound(s, "check_max", max);
             }
         }
         let fields: Vec<String> = op
@@ -561,10 +551,8 @@ fn operation_enum(s: &mut String, api: &Api) {
 
 fn router(s: &mut String, api: &Api) {
     s.push_str(
-        "/// One path segment of a route.\n#[derive(Debug, Clone, Copy, PartialEq, Eq)]\n\
-         pub enum Seg { Lit(&'static str), Param }\n\
-         /// A declared route: its operation, method and segments.\n#[derive(Debug, Clone, Copy)]\n\
-         pub struct Route { pub op: Operation, pub method: &'static str, pub segs: &'static [Seg] }\n",
+        "/// A declared route of this spec: its operation, method and segments.\n\
+         pub type Route = router::Route<Operation>;\n",
     );
     s.push_str("/// Every route of the spec, in spec order.\npub const ROUTES: &[Route] = &[\n");
     for op in &api.operations {
@@ -666,7 +654,7 @@ fn router(s: &mut String, api: &Api) {
             } else {
                 let _ = writeln!(
                     s,
-                    "{}Response::{v} => Ok(empty_response({})),",
+                    "{}Response::{v} => Ok(router::empty_response({})),",
                     op_type(op),
                     ok.status
                 );
@@ -676,59 +664,13 @@ fn router(s: &mut String, api: &Api) {
     }
 }
 
-/// Helpers the generated router uses; fixed text, so it is snapshot-tested with the rest.
+/// The router's glue to the SDK: the route table and this spec's error codes for the SDK's
+/// request checks and envelopes (the runtime itself is `paca_plugin_sdk::router`).
 const ROUTER_RUNTIME: &str = r##"
 /// Finds the operation for a host method and path (no leading slash), with the host's
-/// precedence: literal segments beat parameters, ties keep spec order. Only declared routes match.
+/// precedence (`paca_plugin_sdk::router::route_in` over [`ROUTES`]).
 pub fn route(method: &str, path: &str) -> Option<(Operation, Vec<String>)> {
-    route_in(ROUTES, method, path)
-}
-
-/// [`route`] over any table of routes (tests give it tables whose routes compete).
-pub fn route_in(routes: &[Route], method: &str, path: &str) -> Option<(Operation, Vec<String>)> {
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let mut best: Option<(usize, usize, Vec<String>)> = None;
-    for (index, r) in routes.iter().enumerate() {
-        if !r.method.eq_ignore_ascii_case(method) || r.segs.len() != parts.len() {
-            continue;
-        }
-        let mut params = Vec::new();
-        let mut literals = 0;
-        let matched = r.segs.iter().zip(&parts).all(|(seg, part)| match seg {
-            Seg::Lit(lit) => {
-                literals += 1;
-                lit == part
-            }
-            Seg::Param => match percent_decode(part) {
-                Some(value) if !value.is_empty() => {
-                    params.push(value);
-                    true
-                }
-                _ => false,
-            },
-        });
-        if matched && best.as_ref().is_none_or(|(l, _, _)| literals > *l) {
-            best = Some((literals, index, params));
-        }
-    }
-    best.map(|(_, index, params)| (routes[index].op, params))
-}
-
-fn percent_decode(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    router::route_in(ROUTES, method, path)
 }
 
 fn bad_request(message: String) -> ApiError {
@@ -736,59 +678,28 @@ fn bad_request(message: String) -> ApiError {
 }
 
 fn path_uuid(name: &str, raw: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .map_err(|_| bad_request(format!("path parameter `{name}` must be a UUID")))
+    router::path_uuid(name, raw).map_err(bad_request)
 }
 
-/// The host fills `project_id` from the same path parameter on project-scoped routes; a
-/// mismatch means the manifest and the spec disagree, so refuse rather than trust the path.
 fn check_project(req: &Request, project_id: uuid::Uuid) -> Result<(), ApiError> {
-    match uuid::Uuid::parse_str(&req.project_id) {
-        Ok(caller_project) if caller_project == project_id => Ok(()),
-        _ => Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "the request is not authorized for this project",
-        )),
+    if router::caller_in_project(req, project_id) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::Forbidden, router::PROJECT_MISMATCH))
     }
 }
 
 fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
-    if req.body.iter().all(u8::is_ascii_whitespace) {
-        return Err(bad_request("a JSON request body is required".into()));
-    }
-    serde_json::from_slice(&req.body)
-        .map_err(|e| bad_request(format!("invalid request body: {e}")))
-}
-
-fn json_headers() -> BTreeMap<String, String> {
-    BTreeMap::from([("Content-Type".to_string(), "application/json".to_string())])
+    router::json_body(req).map_err(bad_request)
 }
 
 fn success_response<T: Serialize>(status: u16, data: &T) -> Result<Response, ApiError> {
-    #[derive(Serialize)]
-    struct Envelope<'a, T> {
-        success: bool,
-        data: &'a T,
-    }
-    let body = serde_json::to_vec(&Envelope { success: true, data })
-        .map_err(|_| ApiError::new(ErrorCode::InternalError, "could not encode the response"))?;
-    Ok(Response { status, headers: json_headers(), body })
-}
-
-fn empty_response(status: u16) -> Response {
-    Response { status, headers: BTreeMap::new(), body: Vec::new() }
+    router::success_response(status, data)
+        .ok_or_else(|| ApiError::new(ErrorCode::InternalError, "could not encode the response"))
 }
 
 /// Encodes Paca's error envelope `{"success":false,"error":…,"error_code":…}`.
 pub fn error_response(error: &ApiError) -> Response {
-    #[derive(Serialize)]
-    struct Envelope<'a> {
-        success: bool,
-        error: &'a str,
-        error_code: ErrorCode,
-    }
-    let body = serde_json::to_vec(&Envelope { success: false, error: &error.message, error_code: error.code })
-        .unwrap_or_else(|_| br#"{"success":false,"error":"internal error","error_code":"INTERNAL_ERROR"}"#.to_vec());
-    Response { status: error.status(), headers: json_headers(), body }
+    router::error_response(error.status(), error.code.as_str(), &error.message)
 }
 "##;

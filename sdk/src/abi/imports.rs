@@ -73,6 +73,7 @@ impl OutPair {
     }
 
     /// Copies the host-written bytes out; `None` for `(0,0)` or a zero length.
+    #[inline]
     fn take(&self) -> Option<Vec<u8>> {
         let ptr = u32::from_le(self.ptr) as usize;
         let len = u32::from_le(self.len) as usize;
@@ -84,12 +85,14 @@ impl OutPair {
         Some(unsafe { std::slice::from_raw_parts(ptr as *const u8, len) }.to_vec())
     }
 
+    #[inline]
     fn take_string(&self) -> Option<String> {
         self.take()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     }
 }
 
+#[inline]
 fn params_json(params: &[Value]) -> Vec<u8> {
     // Serializing `[Value]` cannot fail.
     serde_json::to_vec(params).unwrap_or_else(|_| b"[]".to_vec())
@@ -100,6 +103,7 @@ fn params_json(params: &[Value]) -> Vec<u8> {
 pub struct WasmHost;
 
 impl Host for WasmHost {
+    #[inline]
     fn db_query(&self, sql: &str, params: &[Value]) -> Result<QueryResult, HostError> {
         let params = params_json(params);
         let (sp, sl) = pair(sql.as_bytes());
@@ -122,6 +126,7 @@ impl Host for WasmHost {
             .map_err(|e| HostError::Protocol(format!("db_query2 result is not valid JSON: {e}")))
     }
 
+    #[inline]
     fn db_exec(&self, sql: &str, params: &[Value]) -> Result<u64, HostError> {
         let params = params_json(params);
         let (sp, sl) = pair(sql.as_bytes());
@@ -137,6 +142,7 @@ impl Host for WasmHost {
         Ok(u64::from_le_bytes(rows))
     }
 
+    #[inline]
     fn config(&self, key: &str) -> Option<String> {
         if key.is_empty() {
             return None;
@@ -150,6 +156,7 @@ impl Host for WasmHost {
         (!v.is_empty()).then_some(v)
     }
 
+    #[inline]
     fn fetch(&self, req: &FetchRequest) -> Result<FetchResponse, HostError> {
         let body = serde_json::to_vec(req)
             .map_err(|e| HostError::Protocol(format!("cannot encode fetch request: {e}")))?;
@@ -164,6 +171,7 @@ impl Host for WasmHost {
         FetchResponse::from_host_json(&bytes)
     }
 
+    #[inline]
     fn emit(&self, topic: &str, payload: &Value) -> Result<(), HostError> {
         let body = serde_json::to_vec(payload)
             .map_err(|e| HostError::Protocol(format!("cannot encode event payload: {e}")))?;
@@ -177,6 +185,7 @@ impl Host for WasmHost {
         Ok(())
     }
 
+    #[inline]
     fn activity(
         &self,
         task_id: &str,
@@ -198,6 +207,7 @@ impl Host for WasmHost {
         Ok(())
     }
 
+    #[inline]
     fn log(&self, level: LogLevel, message: &str) {
         if message.is_empty() {
             return;

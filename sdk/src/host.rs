@@ -1,7 +1,8 @@
 //! The host seam: everything the plugin asks of the Paca host goes through [`Host`].
 //!
-//! [`WasmHost`] implements it over the `paca` imports (wasm32 only); the test-only
-//! `FakeHost` (`crate::fake_host`) scripts it so handlers can be unit-tested natively.
+//! `WasmHost` (`crate::abi::imports`, wasm32 only) implements it over the `paca` imports;
+//! `FakeHost` (`crate::fake_host`, feature `testing`) scripts it so handlers can be
+//! unit-tested natively. This module depends on neither.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -88,10 +89,7 @@ impl fmt::Debug for FetchRequest {
         f.debug_struct("FetchRequest")
             .field("method", &self.method)
             .field("url", &self.url)
-            .field(
-                "headers",
-                &crate::abi::envelope::RedactedHeaders(&self.headers),
-            )
+            .field("headers", &crate::headers::RedactedHeaders(&self.headers))
             .field("body_len", &self.body.len())
             .finish()
     }
@@ -148,7 +146,7 @@ impl FetchResponse {
 
     /// Case-insensitive header lookup.
     pub fn header(&self, name: &str) -> Option<&str> {
-        crate::abi::envelope::header_value(&self.headers, name)
+        crate::headers::header_value(&self.headers, name)
     }
 
     pub fn is_success(&self) -> bool {
@@ -157,6 +155,7 @@ impl FetchResponse {
 
     /// Decodes the host's fetch result: `{"status","body","headers"}` on success,
     /// `{"status":0,"error":"fetch: …"}` on failure.
+    #[inline]
     pub fn from_host_json(bytes: &[u8]) -> Result<FetchResponse, HostError> {
         #[derive(Deserialize)]
         struct ErrorProbe {
@@ -226,9 +225,6 @@ impl fmt::Display for HostError {
 }
 
 impl std::error::Error for HostError {}
-
-#[cfg(target_arch = "wasm32")]
-pub use crate::abi::imports::WasmHost;
 
 #[cfg(test)]
 mod tests {

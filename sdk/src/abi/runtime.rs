@@ -7,6 +7,7 @@ use super::envelope::{Request, Response};
 
 /// Decodes an envelope, runs the handler, encodes the result. A malformed envelope never
 /// reaches the handler: it becomes 400 `BAD_REQUEST` in Paca's error envelope.
+#[inline]
 pub fn process_request(payload: &[u8], handler: impl FnOnce(Request) -> Response) -> Vec<u8> {
     let response = match Request::decode(payload) {
         Ok(req) => handler(req),

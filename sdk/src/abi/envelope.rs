@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::base64;
+use crate::headers::RedactedHeaders;
+pub use crate::headers::header_value;
 
 /// A proxied HTTP request, as the host describes it. `Debug` redacts credentials (the host
 /// forwards the user's cookies and bearer token) and prints only the body's length.
@@ -30,31 +32,6 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
-/// Headers whose values are credentials: never formatted.
-const SECRET_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-api-key",
-    "x-hub-signature",
-    "x-hub-signature-256",
-];
-
-/// A header map for `Debug`: names kept, credential values replaced by `<redacted>`.
-pub(crate) struct RedactedHeaders<'a>(pub &'a BTreeMap<String, String>);
-
-impl std::fmt::Debug for RedactedHeaders<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map()
-            .entries(self.0.iter().map(|(k, v)| {
-                let secret = SECRET_HEADERS.iter().any(|s| k.eq_ignore_ascii_case(s));
-                (k, if secret { "<redacted>" } else { v.as_str() })
-            }))
-            .finish()
-    }
-}
-
 impl std::fmt::Debug for Request {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Request")
@@ -69,15 +46,6 @@ impl std::fmt::Debug for Request {
             .field("body_len", &self.body.len())
             .finish()
     }
-}
-
-/// Case-insensitive lookup in a header map: the host sends Go-canonical keys (`X-Github-Event`),
-/// GitHub documents other spellings (`X-GitHub-Event`).
-pub fn header_value<'a>(headers: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 impl Request {
@@ -136,6 +104,7 @@ struct WireRequest {
 
 impl Request {
     /// Decodes the host's `HandleRequest` payload.
+    #[inline]
     pub fn decode(bytes: &[u8]) -> Result<Request, EnvelopeError> {
         let w: WireRequest =
             serde_json::from_slice(bytes).map_err(|e| EnvelopeError(e.to_string()))?;
@@ -191,6 +160,7 @@ impl Response {
     }
 
     /// Paca's error envelope: `{"success":false,"error":msg,"error_code":code}`.
+    #[inline]
     pub fn error(status: u16, code: &str, message: &str) -> Response {
         let v = serde_json::json!({"success": false, "error": message, "error_code": code});
         Response::json_bytes(status, v.to_string().into_bytes())
@@ -213,6 +183,7 @@ impl Response {
 
     /// Encodes the host's result JSON. The host only recognises `Content-Type` /
     /// `content-type`, so any other spelling is normalised and a missing one defaults to JSON.
+    #[inline]
     pub fn encode(&self) -> Vec<u8> {
         #[derive(Serialize)]
         struct Wire<'a> {
