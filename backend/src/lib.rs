@@ -16,6 +16,7 @@ pub mod github;
 pub mod host;
 pub mod plugin;
 pub mod signature;
+pub(crate) mod sql;
 pub mod taskref;
 pub mod validate;
 
