@@ -35,7 +35,7 @@ fn unlink_pr() -> Statement {
     let task = p.add("task_id", SqlType::Uuid);
     let pr = p.add("pull_request_id", SqlType::Uuid);
     let project = p.add("project_id", SqlType::Uuid);
-    let [task, pr, project] = [task, pr, project].map(|e| crate::statements::text_of(e));
+    let [task, pr, project] = [task, pr, project].map(crate::statements::text_of);
     let sql = format!(
         "DELETE FROM {links} AS \"l\" USING {tasks} AS \"t\", {prs} AS \"pr\" \
          WHERE \"l\".{l_task} = {task} AND \"l\".{l_pr} = {pr} AND \"t\".{t_id} = \"l\".{l_task} \
