@@ -21,6 +21,7 @@ pub mod generated;
 pub mod github;
 pub mod plugin;
 pub mod signature;
+pub(crate) mod sql;
 pub mod taskref;
 pub mod validate;
 

@@ -46,6 +46,7 @@ pub mod tables;
 pub fn generate(spec: &str, migrations: &[(String, String)]) -> Result<Vec<GeneratedFile>, Error> {
     let api = openapi::parse(spec).map_err(Error::Spec)?;
     let tables = sql::generate_tables(migrations).map_err(|e| Error::Sql(Box::new(e)))?;
+    let schema = sql::generate_schema(migrations).map_err(|e| Error::Sql(Box::new(e)))?;
     let manifest = openapi::manifest::emit(&api).map_err(Error::Manifest)?;
     Ok(vec![
         GeneratedFile {
@@ -59,6 +60,10 @@ pub fn generate(spec: &str, migrations: &[(String, String)]) -> Result<Vec<Gener
         GeneratedFile {
             path: "backend/src/generated/tables.rs",
             contents: tables,
+        },
+        GeneratedFile {
+            path: "backend/sql/src/schema.rs",
+            contents: schema,
         },
         GeneratedFile {
             path: "plugin.json",

@@ -1,9 +1,10 @@
-//! Snapshots of `codegen::sql` on fixture migrations: the generated `tables.rs` text, the table
-//! IR, and the exact error text for every kind of migration the generator refuses.
+//! Snapshots of `codegen::sql` on fixture migrations: the generated `tables.rs` and
+//! `schema.rs` text, the table IR, and the exact error text for every kind of migration the
+//! generator refuses.
 
 use std::path::{Path, PathBuf};
 
-use paca_codegen::sql::{generate_tables, parse_migrations};
+use paca_codegen::sql::{generate_schema, generate_tables, parse_migrations};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sql")
@@ -38,6 +39,13 @@ fn ok_tables_rs() {
     let text = generate_tables(&read_dir(&fixtures().join("ok"))).unwrap_or_else(|e| panic!("{e}"));
     assert!(!text.contains('\r'));
     insta::assert_snapshot!("ok_tables_rs", text);
+}
+
+#[test]
+fn ok_schema_rs() {
+    let text = generate_schema(&read_dir(&fixtures().join("ok"))).unwrap_or_else(|e| panic!("{e}"));
+    assert!(text.starts_with("// @generated"));
+    insta::assert_snapshot!("ok_schema_rs", text);
 }
 
 #[test]

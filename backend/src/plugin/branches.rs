@@ -1,32 +1,16 @@
 //! Branches linked to tasks: created on GitHub from Paca, or auto-linked from pushes.
 
-use super::pull_requests::{task_not_found, task_repo_context};
+use super::pull_requests::{TaskRepo, task_not_found, task_repo_context};
 use super::support::event;
-use super::support::{repo_html_url, row_type, uuid_param};
+use super::support::repo_html_url;
 use super::{Plugin, topics};
 use crate::generated::api::*;
 use crate::github::GithubError;
 use crate::host::{Host, LogLevel};
+use crate::sql;
 use crate::validate;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-row_type!(
-    /// A linked branch; `id` is null on the task-only row of a LEFT JOIN.
-    BranchRow {
-        id: Option<Uuid>,
-        repo_id: Option<Uuid>,
-        repo_full_name: Option<String>,
-        branch_name: Option<String>,
-        created_at: Option<String>,
-    }
-);
-
-row_type!(Inserted {
-    id: Uuid,
-    created_at: String,
-    inserted: bool
-});
 
 /// GitHub's web URL of a branch.
 pub(super) fn branch_url(full_name: &str, branch: &str) -> String {
@@ -38,14 +22,9 @@ pub(super) fn list<H: Host>(
     project_id: Uuid,
     task_id: Uuid,
 ) -> Result<Vec<Branch>, ApiError> {
-    let rows: Vec<BranchRow> = p.rows(
+    let rows = p.rows::<sql::ListTaskBranches>(
         "list the task's branches",
-        "SELECT b.id, b.repo_id, r.full_name AS repo_full_name, b.branch_name, b.created_at FROM tasks t \
-         LEFT JOIN github_task_branches b ON b.task_id = t.id \
-         LEFT JOIN github_repositories r ON r.id = b.repo_id \
-         WHERE t.id = $1 AND t.project_id = $2 AND t.deleted_at IS NULL \
-         ORDER BY b.created_at, b.id",
-        &[uuid_param(task_id), uuid_param(project_id)],
+        &sql::ListTaskBranches::params(task_id, project_id),
     )?;
     if rows.is_empty() {
         return Err(task_not_found());
@@ -100,8 +79,14 @@ pub(super) fn create<H: Host>(
         check_branch_name("source_branch", source.trim())?;
     }
     let key = p.key()?;
-    let (repo_id, owner, name, full_name, default_branch, stored) =
-        task_repo_context(p, project_id, task_id, body.repo_id)?;
+    let TaskRepo {
+        repo_id,
+        owner,
+        repo_name: name,
+        full_name,
+        default_branch,
+        access_token_enc: stored,
+    } = task_repo_context(p, project_id, task_id, body.repo_id)?;
     let source = body
         .source_branch
         .as_deref()
@@ -150,16 +135,9 @@ pub(super) fn create<H: Host>(
     // GitHub created the branch just now, so an existing link can only come from its push
     // delivery, handled first (possibly by another replica): the user's branch exists and is
     // linked, which is success. The no-op update returns that row; `xmax = 0` tells them apart.
-    let inserted: Option<Inserted> = p.row(
+    let inserted = p.row::<sql::LinkBranch>(
         "link the branch",
-        "INSERT INTO github_task_branches AS b (task_id, repo_id, branch_name) VALUES ($1, $2, $3) \
-         ON CONFLICT (task_id, repo_id, branch_name) DO UPDATE SET branch_name = b.branch_name \
-         RETURNING b.id, b.created_at, (b.xmax = 0) AS inserted",
-        &[
-            uuid_param(task_id),
-            uuid_param(repo_id),
-            Value::String(branch.clone()),
-        ],
+        &sql::LinkBranch::params(task_id, repo_id, &branch),
     )?;
     let inserted =
         inserted.ok_or_else(|| p.internal("link the branch", "the upsert returned no row"))?;

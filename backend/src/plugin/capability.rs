@@ -7,34 +7,15 @@
 
 use super::Plugin;
 use super::pull_requests::task_not_found;
-use super::support::{row_type, uuid_param};
 use crate::generated::api::*;
 use crate::github::GithubError;
 use crate::host::{Host, LogLevel};
-use serde_json::{Value, json};
+use crate::sql::{self, RepoRow};
+use serde_json::json;
 use uuid::Uuid;
 
 /// The task activity recorded for every token hand-out that names a task.
 pub const CLONE_TOKEN_ACTIVITY: &str = "github.clone_token_issued";
-
-row_type!(
-    /// A linked repository with the project's token; `id` is null when the project has a
-    /// token but no (matching) repository.
-    RepoRow {
-        id: Option<Uuid>,
-        owner: Option<String>,
-        repo_name: Option<String>,
-        full_name: Option<String>,
-        default_branch: Option<String>,
-        clone_url: Option<String>,
-        private: Option<bool>,
-        access_token_enc: String,
-        task_found: Option<bool>,
-    }
-);
-
-const REPO_COLUMNS: &str = "r.id, r.owner, r.repo_name, r.full_name, r.default_branch, r.clone_url, r.private, \
-    i.access_token_enc";
 
 /// A repository row with every field present (after any backfill).
 struct Complete {
@@ -99,17 +80,15 @@ fn complete<H: Host>(
             format!("GitHub sent no clone_url for {full_name}"),
         ));
     }
-    p.exec(
+    p.exec::<sql::BackfillCloneUrl>(
         "store the clone URL",
-        "UPDATE github_repositories SET clone_url = $1, private = $2, default_branch = $3, updated_at = NOW() \
-         WHERE id = $4 AND project_id = $5",
-        &[
-            Value::String(repo.clone_url.clone()),
-            Value::Bool(repo.private),
-            Value::String(repo.default_branch.clone()),
-            uuid_param(id),
-            uuid_param(project_id),
-        ],
+        &sql::BackfillCloneUrl::params(
+            &repo.clone_url,
+            repo.private,
+            &repo.default_branch,
+            id,
+            project_id,
+        ),
     )?;
     Ok(Some(Complete {
         id,
@@ -126,14 +105,9 @@ pub(super) fn list<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
 ) -> Result<Vec<CapabilityRepository>, ApiError> {
-    let rows: Vec<RepoRow> = p.rows(
+    let rows = p.rows::<sql::CapabilityRepositories>(
         "list linked repositories",
-        &format!(
-            "SELECT {REPO_COLUMNS}, NULL::boolean AS task_found FROM github_integrations i \
-             LEFT JOIN github_repositories r ON r.project_id = i.project_id \
-             WHERE i.project_id = $1 ORDER BY r.created_at, r.id"
-        ),
-        &[uuid_param(project_id)],
+        &sql::CapabilityRepositories::params(project_id),
     )?;
     let mut token = None;
     let mut out = Vec::new();
@@ -161,20 +135,9 @@ pub(super) fn clone_info<H: Host>(
     task_id: Option<Uuid>,
 ) -> Result<CloneInfo, ApiError> {
     let key = p.key()?;
-    let row: Option<RepoRow> = p.row(
+    let row = p.row::<sql::CloneInfo>(
         "read the repository",
-        &format!(
-            "SELECT {REPO_COLUMNS}, CASE WHEN $3::uuid IS NULL THEN NULL ELSE EXISTS (\
-               SELECT 1 FROM tasks t WHERE t.id = $3::uuid AND t.project_id = i.project_id AND t.deleted_at IS NULL\
-             ) END AS task_found FROM github_integrations i \
-             LEFT JOIN github_repositories r ON r.id = $2 AND r.project_id = i.project_id \
-             WHERE i.project_id = $1"
-        ),
-        &[
-            uuid_param(project_id),
-            uuid_param(repo_id),
-            task_id.map_or(Value::Null, uuid_param),
-        ],
+        &sql::CloneInfo::params(project_id, repo_id, task_id),
     )?;
     let row = row.ok_or_else(super::integration::not_connected)?;
     if row.task_found == Some(false) {

@@ -6,8 +6,8 @@
 //! project stay on GitHub; each of their deliveries costs one lookup and gets a 404.
 
 use super::Plugin;
-use super::support::uuid_param;
 use crate::host::{Host, LogLevel};
+use crate::sql::{self, Statement};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -44,11 +44,8 @@ pub(super) fn handle<H: Host>(p: &Plugin<'_, H>, topic: &str, payload: &[u8]) {
 /// must not drop its links).
 fn task_deleted<H: Host>(p: &Plugin<'_, H>, task_id: Uuid) {
     let result = p.host.db_exec(
-        "WITH gone AS (SELECT $1::uuid AS id WHERE NOT EXISTS \
-           (SELECT 1 FROM tasks WHERE id = $1::uuid AND deleted_at IS NULL)), \
-         branches AS (DELETE FROM github_task_branches WHERE task_id IN (SELECT id FROM gone)) \
-         DELETE FROM github_task_pr_links WHERE task_id IN (SELECT id FROM gone)",
-        &[uuid_param(task_id)],
+        sql::TaskDeletedCleanup::SQL,
+        &sql::TaskDeletedCleanup::params(task_id),
     );
     match result {
         Ok(n) => p.log(

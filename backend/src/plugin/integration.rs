@@ -1,42 +1,34 @@
 //! The project's GitHub connection: status, token set/replace/delete, accessible repositories.
 
 use super::Plugin;
-use super::support::{repo_html_url, row_type, uuid_param};
+use super::support::repo_html_url;
 use crate::entropy;
 use crate::generated::api::*;
 use crate::github::GithubError;
 use crate::host::{Host, LogLevel};
-use serde_json::Value;
+use crate::sql;
+use serde::Deserialize;
 use uuid::Uuid;
 
-row_type!(Timestamps {
-    created_at: String,
-    updated_at: String
-});
-
-row_type!(StoredToken {
-    access_token_enc: String
-});
-
-row_type!(
-    /// The deleted integration: its token and `[owner, repo_name, full_name, webhook_id]` of
-    /// every repository that had a webhook.
-    Removed {
-        access_token_enc: String,
-        hooks: Value,
-    }
-);
+/// A webhook to delete on GitHub. `DeleteIntegration` sends each as the JSON array
+/// `[owner, repo_name, full_name, webhook_id]`, which serde reads into the named fields.
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct Hook {
+    pub owner: String,
+    pub repo_name: String,
+    pub full_name: String,
+    pub webhook_id: i64,
+}
 
 pub(super) fn get<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) -> Result<Integration, ApiError> {
-    let row: Option<Timestamps> = p.row(
+    let row = p.row::<sql::IntegrationTimestamps>(
         "read the integration",
-        "SELECT created_at, updated_at FROM github_integrations WHERE project_id = $1",
-        &[uuid_param(project_id)],
+        &sql::IntegrationTimestamps::params(project_id),
     )?;
     Ok(integration(project_id, row))
 }
 
-fn integration(project_id: Uuid, row: Option<Timestamps>) -> Integration {
+fn integration(project_id: Uuid, row: Option<sql::IntegrationTimestampsRow>) -> Integration {
     Integration {
         project_id,
         connected: row.is_some(),
@@ -86,15 +78,18 @@ pub(super) fn set_token<H: Host>(
     );
     let nonce = entropy::nonce(p.host).map_err(|e| p.internal("draw a nonce", e))?;
     let stored = key.encrypt(token.as_bytes(), &nonce);
-    let row: Option<Timestamps> = p.row(
+    let row = p.row::<sql::UpsertToken>(
         "store the token",
-        "INSERT INTO github_integrations (project_id, access_token_enc) VALUES ($1, $2) \
-         ON CONFLICT (project_id) DO UPDATE SET access_token_enc = EXCLUDED.access_token_enc, updated_at = NOW() \
-         RETURNING created_at, updated_at",
-        &[uuid_param(project_id), Value::String(stored)],
+        &sql::UpsertToken::params(project_id, &stored),
     )?;
     match row {
-        Some(row) => Ok(integration(project_id, Some(row))),
+        Some(row) => Ok(integration(
+            project_id,
+            Some(sql::IntegrationTimestampsRow {
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            }),
+        )),
         None => Err(p.internal("store the token", "the upsert returned no row")),
     }
 }
@@ -108,13 +103,9 @@ pub(super) fn delete<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
 ) -> Result<IntegrationRemoval, ApiError> {
-    let removed: Option<Removed> = p.row(
+    let removed = p.row::<sql::DeleteIntegration>(
         "delete the integration",
-        "DELETE FROM github_integrations i WHERE i.project_id = $1 RETURNING i.access_token_enc, \
-         (SELECT coalesce(json_agg(json_build_array(r.owner, r.repo_name, r.full_name, r.webhook_id) \
-            ORDER BY r.created_at, r.id), '[]'::json) \
-          FROM github_repositories r WHERE r.integration_id = i.id AND r.webhook_id > 0) AS hooks",
-        &[uuid_param(project_id)],
+        &sql::DeleteIntegration::params(project_id),
     )?;
     let Some(removed) = removed else {
         return Ok(IntegrationRemoval {
@@ -123,7 +114,7 @@ pub(super) fn delete<H: Host>(
             webhook_failures: Vec::new(),
         });
     };
-    let hooks: Vec<(String, String, String, i64)> = serde_json::from_value(removed.hooks)
+    let hooks: Vec<Hook> = serde_json::from_value(removed.hooks)
         .map_err(|e| p.internal("read the removed webhooks", e))?;
     let (deleted, failures) = remove_hooks(p, &removed.access_token_enc, &hooks);
     Ok(IntegrationRemoval {
@@ -143,7 +134,7 @@ const HOOK_BUDGET: std::time::Duration = std::time::Duration::from_millis(3000);
 pub(super) fn remove_hooks<H: Host>(
     p: &Plugin<'_, H>,
     stored_token: &str,
-    hooks: &[(String, String, String, i64)],
+    hooks: &[Hook],
 ) -> (i32, Vec<WebhookFailure>) {
     if hooks.is_empty() {
         return (0, Vec::new());
@@ -158,7 +149,7 @@ pub(super) fn remove_hooks<H: Host>(
             let failures = hooks
                 .iter()
                 .map(|h| WebhookFailure {
-                    full_name: h.2.clone(),
+                    full_name: h.full_name.clone(),
                     reason: reason.clone(),
                 })
                 .collect();
@@ -169,7 +160,13 @@ pub(super) fn remove_hooks<H: Host>(
     let started = std::time::Instant::now();
     let mut deleted = 0;
     let mut failures = Vec::new();
-    for (owner, repo, full_name, hook_id) in hooks {
+    for Hook {
+        owner,
+        repo_name: repo,
+        full_name,
+        webhook_id: hook_id,
+    } in hooks
+    {
         if started.elapsed() >= HOOK_BUDGET {
             failures.push(WebhookFailure {
                 full_name: full_name.clone(),
@@ -199,11 +196,7 @@ pub(super) fn remove_hooks<H: Host>(
 /// The stored token of a project, decrypted; 404 when the project has no integration.
 pub(super) fn token<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) -> Result<String, ApiError> {
     let key = p.key()?;
-    let row: Option<StoredToken> = p.row(
-        "read the token",
-        "SELECT access_token_enc FROM github_integrations WHERE project_id = $1",
-        &[uuid_param(project_id)],
-    )?;
+    let row = p.row::<sql::StoredToken>("read the token", &sql::StoredToken::params(project_id))?;
     let row = row.ok_or_else(not_connected)?;
     p.decrypt(&key, "decrypt the token", &row.access_token_enc)
 }

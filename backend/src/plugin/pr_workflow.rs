@@ -6,13 +6,13 @@
 
 use super::branches::{branch_event, branch_url, check_branch_name};
 use super::integration::not_connected;
-use super::pull_requests::{cache, pr_event, task_not_found, task_repo_context};
-use super::support::{row_type, uuid_param};
+use super::pull_requests::{TaskRepo, cache, pr_event, task_not_found, task_repo_context};
 use super::{Plugin, topics};
 use crate::generated::api::*;
 use crate::github::{GithubError, PullRequest as GithubPull};
 use crate::host::Host;
-use serde_json::{Value, json};
+use crate::sql;
+use serde_json::json;
 use uuid::Uuid;
 
 /// Largest diff returned, in bytes: the response must fit the host's 1 MiB envelope after JSON
@@ -20,19 +20,6 @@ use uuid::Uuid;
 pub const DIFF_MAX_BYTES: usize = 256 * 1024;
 /// Largest JSON-escaped size of the returned diff (escaping can grow a byte up to six).
 const DIFF_MAX_ESCAPED: usize = 320 * 1024;
-
-row_type!(
-    /// The task, its link to the PR, the PR and its repository, all in the caller's project.
-    LinkedPr {
-        pr_id: Option<Uuid>,
-        repo_id: Option<Uuid>,
-        pr_number: Option<i32>,
-        owner: Option<String>,
-        repo_name: Option<String>,
-        full_name: Option<String>,
-        access_token_enc: Option<String>,
-    }
-);
 
 /// A resolved PR with the decrypted token.
 struct Target {
@@ -61,16 +48,9 @@ fn resolve<H: Host>(
     pr_id: Uuid,
 ) -> Result<Target, ApiError> {
     let key = p.key()?;
-    let row: Option<LinkedPr> = p.row(
+    let row = p.row::<sql::ResolveLinkedPr>(
         "read the linked pull request",
-        "SELECT pr.id AS pr_id, pr.repo_id, pr.pr_number, r.owner, r.repo_name, r.full_name, i.access_token_enc \
-         FROM tasks t \
-         LEFT JOIN github_integrations i ON i.project_id = t.project_id \
-         LEFT JOIN github_task_pr_links l ON l.task_id = t.id AND l.pull_request_id = $3 \
-         LEFT JOIN github_pull_requests pr ON pr.id = l.pull_request_id AND pr.project_id = t.project_id \
-         LEFT JOIN github_repositories r ON r.id = pr.repo_id AND r.project_id = t.project_id \
-         WHERE t.id = $1 AND t.project_id = $2 AND t.deleted_at IS NULL",
-        &[uuid_param(task_id), uuid_param(project_id), uuid_param(pr_id)],
+        &sql::ResolveLinkedPr::params(task_id, project_id, pr_id),
     )?;
     let row = row.ok_or_else(task_not_found)?;
     let (Some(pr_id), Some(repo_id), Some(number), Some(owner), Some(repo_name), Some(full_name)) = (
@@ -145,8 +125,14 @@ pub(super) fn create<H: Host>(
         None => None,
     };
     let key = p.key()?;
-    let (repo_id, owner, name, full_name, default_branch, stored) =
-        task_repo_context(p, project_id, task_id, repo_id)?;
+    let TaskRepo {
+        repo_id,
+        owner,
+        repo_name: name,
+        full_name,
+        default_branch,
+        access_token_enc: stored,
+    } = task_repo_context(p, project_id, task_id, repo_id)?;
     let base = base.unwrap_or(default_branch);
     let token = p.decrypt(&key, "decrypt the token", &stored)?;
     let gh = p.github(token);
@@ -195,11 +181,9 @@ pub(super) fn create<H: Host>(
         Err(other) => return Err(p.github_error("open the pull request", other)),
     };
     let cached = cache(p, project_id, repo_id, &full_name, &pr)?;
-    let inserted = p.query(
+    let inserted = p.query::<sql::LinkPr>(
         "link the pull request",
-        "INSERT INTO github_task_pr_links (task_id, pull_request_id) VALUES ($1, $2) \
-         ON CONFLICT (task_id, pull_request_id) DO NOTHING RETURNING id",
-        &[uuid_param(task_id), uuid_param(cached.id)],
+        &sql::LinkPr::params(task_id, cached.id),
     )?;
     let linked = !inserted.is_empty();
     if linked {
@@ -467,11 +451,6 @@ pub(super) fn review<H: Host>(
     })
 }
 
-row_type!(Inserted {
-    id: Uuid,
-    created_at: String
-});
-
 pub(super) fn link_branch<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
@@ -480,8 +459,14 @@ pub(super) fn link_branch<H: Host>(
 ) -> Result<Branch, ApiError> {
     let name = branch("branch_name", &body.branch_name)?;
     let key = p.key()?;
-    let (repo_id, owner, repo, full_name, _, stored) =
-        task_repo_context(p, project_id, task_id, body.repo_id)?;
+    let TaskRepo {
+        repo_id,
+        owner,
+        repo_name: repo,
+        full_name,
+        access_token_enc: stored,
+        ..
+    } = task_repo_context(p, project_id, task_id, body.repo_id)?;
     let token = p.decrypt(&key, "decrypt the token", &stored)?;
     p.github(token)
         .get_branch_head(&owner, &repo, &name)
@@ -492,15 +477,9 @@ pub(super) fn link_branch<H: Host>(
             ),
             other => p.github_error("read the branch", other),
         })?;
-    let inserted: Option<Inserted> = p.row(
+    let inserted = p.row::<sql::LinkCreatedBranch>(
         "link the branch",
-        "INSERT INTO github_task_branches (task_id, repo_id, branch_name) VALUES ($1, $2, $3) \
-         ON CONFLICT (task_id, repo_id, branch_name) DO NOTHING RETURNING id, created_at",
-        &[
-            uuid_param(task_id),
-            uuid_param(repo_id),
-            Value::String(name.clone()),
-        ],
+        &sql::LinkCreatedBranch::params(task_id, repo_id, &name),
     )?;
     let Some(inserted) = inserted else {
         return Err(ApiError::new(

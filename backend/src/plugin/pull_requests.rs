@@ -2,53 +2,26 @@
 
 use super::integration::not_connected;
 use super::support::event;
-use super::support::{row_type, uuid_param};
 use super::{Plugin, topics};
 use crate::generated::api::*;
 use crate::github::{GithubError, PullRequest as GithubPull};
 use crate::host::Host;
+use crate::sql;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-row_type!(
-    /// A cached PR as the API returns it; `id` is null on the task-only row of a LEFT JOIN.
-    PrRow {
-        id: Option<Uuid>,
-        project_id: Option<Uuid>,
-        repo_id: Option<Uuid>,
-        repo_full_name: Option<String>,
-        pr_number: Option<i32>,
-        github_pr_id: Option<i64>,
-        title: Option<String>,
-        state: Option<String>,
-        html_url: Option<String>,
-        head_branch: Option<String>,
-        base_branch: Option<String>,
-        author: Option<String>,
-        merged_at: Option<String>,
-        created_at: Option<String>,
-        updated_at: Option<String>,
-    }
-);
+/// The task, a repository of the same project and the project's token.
+pub(super) struct TaskRepo {
+    pub repo_id: Uuid,
+    pub owner: String,
+    pub repo_name: String,
+    pub full_name: String,
+    pub default_branch: String,
+    /// Encrypted, as stored.
+    pub access_token_enc: String,
+}
 
-row_type!(
-    /// The task (always present when the row exists), the repository and the token.
-    TaskRepoContext {
-        repo_id: Option<Uuid>,
-        owner: Option<String>,
-        repo_name: Option<String>,
-        full_name: Option<String>,
-        default_branch: Option<String>,
-        access_token_enc: Option<String>,
-    }
-);
-
-/// The columns of a cached PR joined with its repository, as `PrRow` reads them.
-pub(super) const PR_COLUMNS: &str = "pr.id, pr.project_id, pr.repo_id, r.full_name AS repo_full_name, pr.pr_number, \
-    pr.github_pr_id, pr.title, pr.state, pr.html_url, pr.head_branch, pr.base_branch, pr.author, pr.merged_at, \
-    pr.created_at, pr.updated_at";
-
-fn dto<H: Host>(p: &Plugin<'_, H>, r: PrRow) -> Result<Option<PullRequest>, ApiError> {
+fn dto<H: Host>(p: &Plugin<'_, H>, r: sql::PrRow) -> Result<Option<PullRequest>, ApiError> {
     let Some(id) = r.id else { return Ok(None) };
     let incomplete = || {
         p.internal(
@@ -91,18 +64,9 @@ pub(super) fn list<H: Host>(
     project_id: Uuid,
     task_id: Uuid,
 ) -> Result<Vec<PullRequest>, ApiError> {
-    let sql = format!(
-        "SELECT {PR_COLUMNS} FROM tasks t \
-         LEFT JOIN github_task_pr_links l ON l.task_id = t.id \
-         LEFT JOIN github_pull_requests pr ON pr.id = l.pull_request_id AND pr.project_id = t.project_id \
-         LEFT JOIN github_repositories r ON r.id = pr.repo_id \
-         WHERE t.id = $1 AND t.project_id = $2 AND t.deleted_at IS NULL \
-         ORDER BY l.created_at, l.id"
-    );
-    let rows: Vec<PrRow> = p.rows(
+    let rows = p.rows::<sql::ListTaskPrs>(
         "list the task's pull requests",
-        &sql,
-        &[uuid_param(task_id), uuid_param(project_id)],
+        &sql::ListTaskPrs::params(task_id, project_id),
     )?;
     if rows.is_empty() {
         return Err(task_not_found());
@@ -120,15 +84,10 @@ pub(super) fn task_repo_context<H: Host>(
     project_id: Uuid,
     task_id: Uuid,
     repo_id: Uuid,
-) -> Result<(Uuid, String, String, String, String, String), ApiError> {
-    let ctx: Option<TaskRepoContext> = p.row(
+) -> Result<TaskRepo, ApiError> {
+    let ctx = p.row::<sql::TaskRepoContext>(
         "read the task and repository",
-        "SELECT r.id AS repo_id, r.owner, r.repo_name, r.full_name, r.default_branch, i.access_token_enc \
-         FROM tasks t \
-         LEFT JOIN github_integrations i ON i.project_id = t.project_id \
-         LEFT JOIN github_repositories r ON r.id = $3 AND r.project_id = t.project_id \
-         WHERE t.id = $1 AND t.project_id = $2 AND t.deleted_at IS NULL",
-        &[uuid_param(task_id), uuid_param(project_id), uuid_param(repo_id)],
+        &sql::TaskRepoContext::params(task_id, project_id, repo_id),
     )?;
     let ctx = ctx.ok_or_else(task_not_found)?;
     let token = ctx.access_token_enc.ok_or_else(not_connected)?;
@@ -139,9 +98,14 @@ pub(super) fn task_repo_context<H: Host>(
         ctx.full_name,
         ctx.default_branch,
     ) {
-        (Some(id), Some(owner), Some(name), Some(full), Some(default_branch)) => {
-            Ok((id, owner, name, full, default_branch, token))
-        }
+        (Some(id), Some(owner), Some(name), Some(full), Some(default_branch)) => Ok(TaskRepo {
+            repo_id: id,
+            owner,
+            repo_name: name,
+            full_name: full,
+            default_branch,
+            access_token_enc: token,
+        }),
         _ => Err(ApiError::new(
             ErrorCode::GithubRepositoryNotFound,
             "no such repository is linked to this project",
@@ -149,40 +113,10 @@ pub(super) fn task_repo_context<H: Host>(
     }
 }
 
-/// Parameters of [`UPSERT_PR`] for a PR as GitHub describes it.
-pub(super) fn upsert_params(project_id: Uuid, repo_id: Uuid, pr: &GithubPull) -> Vec<Value> {
-    vec![
-        uuid_param(project_id),
-        uuid_param(repo_id),
-        Value::from(pr.number),
-        Value::from(pr.id),
-        Value::String(pr.title.clone()),
-        Value::String(pr.effective_state().to_string()),
-        Value::String(pr.html_url.clone()),
-        Value::String(pr.head.ref_name.clone()),
-        Value::String(pr.base.ref_name.clone()),
-        Value::String(
-            pr.user
-                .as_ref()
-                .map(|u| u.login.clone())
-                .unwrap_or_default(),
-        ),
-        pr.merged_at.clone().map_or(Value::Null, Value::String),
-        pr.updated_at.clone().map_or(Value::Null, Value::String),
-    ]
+/// The author's login as the cache stores it (empty when GitHub sends no user).
+pub(super) fn author(pr: &GithubPull) -> &str {
+    pr.user.as_ref().map_or("", |u| u.login.as_str())
 }
-
-/// Inserts or refreshes a cached PR. The `WHERE` is the ordering guard: a payload older than
-/// the cached one (GitHub's `updated_at`) changes nothing and returns no row.
-pub(super) const UPSERT_PR: &str = "INSERT INTO github_pull_requests AS pr (project_id, repo_id, pr_number, \
-    github_pr_id, title, state, html_url, head_branch, base_branch, author, merged_at, github_updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-    ON CONFLICT (repo_id, pr_number) DO UPDATE SET github_pr_id = EXCLUDED.github_pr_id, title = EXCLUDED.title, \
-    state = EXCLUDED.state, html_url = EXCLUDED.html_url, head_branch = EXCLUDED.head_branch, \
-    base_branch = EXCLUDED.base_branch, author = EXCLUDED.author, merged_at = EXCLUDED.merged_at, \
-    github_updated_at = EXCLUDED.github_updated_at, updated_at = NOW() \
-    WHERE pr.github_updated_at IS NULL OR EXCLUDED.github_updated_at IS NULL \
-       OR EXCLUDED.github_updated_at >= pr.github_updated_at";
 
 pub(super) fn link<H: Host>(
     p: &Plugin<'_, H>,
@@ -191,9 +125,15 @@ pub(super) fn link<H: Host>(
     body: LinkPullRequestRequest,
 ) -> Result<PullRequest, ApiError> {
     let key = p.key()?;
-    let (repo_id, owner, name, full_name, _, stored) =
-        task_repo_context(p, project_id, task_id, body.repo_id)?;
-    let token = p.decrypt(&key, "decrypt the token", &stored)?;
+    let TaskRepo {
+        repo_id,
+        owner,
+        repo_name: name,
+        full_name,
+        access_token_enc,
+        ..
+    } = task_repo_context(p, project_id, task_id, body.repo_id)?;
+    let token = p.decrypt(&key, "decrypt the token", &access_token_enc)?;
     let number = body.pr_number;
     let pr = p
         .github(token)
@@ -206,11 +146,9 @@ pub(super) fn link<H: Host>(
             other => p.github_error("read the pull request", other),
         })?;
     let cached = cache(p, project_id, repo_id, &full_name, &pr)?;
-    let linked = p.query(
+    let linked = p.query::<sql::LinkPr>(
         "link the pull request",
-        "INSERT INTO github_task_pr_links (task_id, pull_request_id) VALUES ($1, $2) \
-         ON CONFLICT (task_id, pull_request_id) DO NOTHING RETURNING id",
-        &[uuid_param(task_id), uuid_param(cached.id)],
+        &sql::LinkPr::params(task_id, cached.id),
     )?;
     if linked.is_empty() {
         return Err(ApiError::new(
@@ -233,20 +171,28 @@ pub(super) fn cache<H: Host>(
     full_name: &str,
     pr: &GithubPull,
 ) -> Result<PullRequest, ApiError> {
-    let sql = format!(
-        "{UPSERT_PR} RETURNING {}",
-        PR_COLUMNS.replace(
-            "r.full_name AS repo_full_name",
-            "$13::text AS repo_full_name"
-        )
-    );
-    let mut params = upsert_params(project_id, repo_id, pr);
-    params.push(Value::String(full_name.to_string()));
-    let row: Option<PrRow> = p.row("cache the pull request", &sql, &params)?;
+    let row = p.row::<sql::UpsertPr>(
+        "cache the pull request",
+        &sql::UpsertPr::params(
+            project_id,
+            repo_id,
+            pr.number,
+            pr.id,
+            &pr.title,
+            pr.effective_state(),
+            &pr.html_url,
+            &pr.head.ref_name,
+            &pr.base.ref_name,
+            author(pr),
+            pr.merged_at.as_deref(),
+            pr.updated_at.as_deref(),
+            full_name,
+        ),
+    )?;
     let cached = match row {
         Some(row) => dto(p, row)?,
         // The cache already holds a newer state of this PR (a webhook won the race).
-        None => cached_pr(p, repo_id, pr.number as i32)?,
+        None => cached_pr(p, repo_id, pr.number)?,
     };
     cached.ok_or_else(|| p.internal("cache the pull request", "no cached row after the upsert"))
 }
@@ -254,16 +200,11 @@ pub(super) fn cache<H: Host>(
 fn cached_pr<H: Host>(
     p: &Plugin<'_, H>,
     repo_id: Uuid,
-    number: i32,
+    number: i64,
 ) -> Result<Option<PullRequest>, ApiError> {
-    let sql = format!(
-        "SELECT {PR_COLUMNS} FROM github_pull_requests pr JOIN github_repositories r ON r.id = pr.repo_id \
-         WHERE pr.repo_id = $1 AND pr.pr_number = $2"
-    );
-    let row: Option<PrRow> = p.row(
+    let row = p.row::<sql::CachedPr>(
         "read the cached pull request",
-        &sql,
-        &[uuid_param(repo_id), Value::from(number)],
+        &sql::CachedPr::params(repo_id, number),
     )?;
     match row {
         Some(row) => dto(p, row),
@@ -299,21 +240,17 @@ pub(super) fn unlink<H: Host>(
     task_id: Uuid,
     pr_id: Uuid,
 ) -> Result<(), ApiError> {
-    let deleted = p.query(
+    let deleted = p.query::<sql::UnlinkPr>(
         "unlink the pull request",
-        "DELETE FROM github_task_pr_links l USING tasks t, github_pull_requests pr \
-         WHERE l.task_id = $1 AND l.pull_request_id = $2 AND t.id = l.task_id AND t.project_id = $3 \
-         AND t.deleted_at IS NULL AND pr.id = l.pull_request_id AND pr.project_id = $3 RETURNING l.id",
-        &[uuid_param(task_id), uuid_param(pr_id), uuid_param(project_id)],
+        &sql::UnlinkPr::params(task_id, pr_id, project_id),
     )?;
     if !deleted.is_empty() {
         return Ok(());
     }
     // Only on failure: tell a missing task apart from a missing link.
-    let task = p.query(
+    let task = p.query::<sql::TaskExists>(
         "read the task",
-        "SELECT 1 FROM tasks WHERE id = $1 AND project_id = $2 AND deleted_at IS NULL",
-        &[uuid_param(task_id), uuid_param(project_id)],
+        &sql::TaskExists::params(task_id, project_id),
     )?;
     if task.is_empty() {
         return Err(task_not_found());

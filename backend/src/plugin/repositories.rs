@@ -1,41 +1,20 @@
 //! Repositories linked to a project, each with its webhook on GitHub.
 
 use super::Plugin;
-use super::integration::{not_connected, remove_hooks};
-use super::support::{repo_html_url, row_type, uuid_param};
+use super::integration::{Hook, not_connected, remove_hooks};
+use super::support::repo_html_url;
 use crate::entropy;
 use crate::generated::api::*;
-use crate::generated::tables::GithubRepositoriesRow;
 use crate::github::GithubError;
 use crate::host::{Host, LogLevel};
+use crate::sql::{self, Statement};
 use crate::validate;
-use serde_json::Value;
 use uuid::Uuid;
 
 /// What GitHub sends for each linked repository.
 pub const WEBHOOK_EVENTS: &[&str] = &["push", "pull_request", "check_run"];
 
-row_type!(LinkContext {
-    integration_id: Uuid,
-    access_token_enc: String
-});
-
-row_type!(Filled { updated_at: String });
-
-row_type!(Inserted {
-    id: Uuid,
-    created_at: String
-});
-
-row_type!(UnlinkTarget {
-    owner: String,
-    repo_name: String,
-    full_name: String,
-    webhook_id: i64,
-    access_token_enc: String
-});
-
-pub(super) fn dto(r: GithubRepositoriesRow) -> LinkedRepository {
+pub(super) fn dto(r: sql::ListRepositoriesRow) -> LinkedRepository {
     LinkedRepository {
         // Links made before clone URLs were stored keep the rebuilt form on this management
         // route; the repository capability completes them from GitHub instead.
@@ -56,23 +35,13 @@ pub(super) fn dto(r: GithubRepositoriesRow) -> LinkedRepository {
     }
 }
 
-/// Every column of `github_repositories` (a test keeps it in step with the migrations). A
-/// constant rather than a query builder: nothing to build per request, and the builder alone
-/// was a tenth of the module.
-const LIST_SQL: &str = "SELECT \"id\", \"project_id\", \"integration_id\", \"owner\", \"repo_name\", \
-    \"full_name\", \"webhook_id\", \"webhook_secret_enc\", \"default_branch\", \"created_at\", \
-    \"updated_at\", \"github_repo_id\", \"github_repo_updated_at\", \"clone_url\", \"private\" \
-    FROM \"github_repositories\" WHERE \"project_id\" = $1 \
-    ORDER BY \"created_at\" ASC, \"id\" ASC";
-
 pub(super) fn list<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
 ) -> Result<Vec<LinkedRepository>, ApiError> {
-    let rows: Vec<GithubRepositoriesRow> = p.rows(
+    let rows = p.rows::<sql::ListRepositories>(
         "list linked repositories",
-        LIST_SQL,
-        &[uuid_param(project_id)],
+        &sql::ListRepositories::params(project_id),
     )?;
     Ok(rows.into_iter().map(dto).collect())
 }
@@ -120,10 +89,9 @@ pub(super) fn link<H: Host>(
     // Everything that can fail without side effects goes first.
     let hook_url = webhook_url(p, project_id)?;
     let key = p.key()?;
-    let ctx: Option<LinkContext> = p.row(
+    let ctx = p.row::<sql::LinkContext>(
         "read the integration",
-        "SELECT id AS integration_id, access_token_enc FROM github_integrations WHERE project_id = $1",
-        &[uuid_param(project_id)],
+        &sql::LinkContext::params(project_id),
     )?;
     let ctx = ctx.ok_or_else(not_connected)?;
     let token = p.decrypt(&key, "decrypt the token", &ctx.access_token_enc)?;
@@ -143,41 +111,31 @@ pub(super) fn link<H: Host>(
     // Claim the row first: of racing links (replicas, double clicks) exactly one gets it, and
     // only that one touches hooks. The secret is stored now so the ping GitHub sends as soon
     // as the hook exists already verifies; webhook_id 0 means "hook not created yet".
-    let claimed: Option<Inserted> = p.row(
+    // GitHub's own clone URL; never rebuilt from the name (Enterprise Server differs).
+    let clone_url = (!repo.clone_url.is_empty()).then_some(repo.clone_url.as_str());
+    let claimed = p.row::<sql::ClaimRepository>(
         "store the linked repository",
-        "INSERT INTO github_repositories (project_id, integration_id, owner, repo_name, full_name, webhook_id, \
-         webhook_secret_enc, default_branch, github_repo_id, github_repo_updated_at, clone_url, private) \
-         SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text, 0, $6::text, $7::text, $8::bigint, $9::timestamptz, \
-         $10::text, $11::boolean \
-         WHERE NOT EXISTS (SELECT 1 FROM github_repositories r WHERE r.project_id = $1::uuid \
-           AND r.github_repo_id IS NULL AND lower(r.full_name) = lower($5::text)) \
-         ON CONFLICT DO NOTHING RETURNING id, created_at",
-        &[
-            uuid_param(project_id),
-            uuid_param(ctx.integration_id),
-            Value::String(repo.owner.login.clone()),
-            Value::String(repo.name.clone()),
-            Value::String(repo.full_name.clone()),
-            Value::String(secret_enc),
-            Value::String(repo.default_branch.clone()),
-            Value::from(repo.id),
-            repo.updated_at.clone().map_or(Value::Null, Value::String),
-            // GitHub's own clone URL; never rebuilt from the name (Enterprise Server differs).
-            if repo.clone_url.is_empty() {
-                Value::Null
-            } else {
-                Value::String(repo.clone_url.clone())
-            },
-            Value::Bool(repo.private),
-        ],
+        &sql::ClaimRepository::params(
+            project_id,
+            ctx.integration_id,
+            &repo.owner.login,
+            &repo.name,
+            &repo.full_name,
+            &secret_enc,
+            &repo.default_branch,
+            repo.id,
+            repo.updated_at.as_deref(),
+            clone_url,
+            repo.private,
+        ),
     )?;
     // No row: linked already (concurrently, under a former name, or before ids were stored).
     let claimed = claimed.ok_or_else(|| already_linked(&repo.owner.login, &repo.name))?;
     // From here on the row is ours: any failure removes it again, and every hook we created.
     let release = |error: ApiError| {
         if let Err(e) = p.host.db_exec(
-            "DELETE FROM github_repositories WHERE id = $1 AND webhook_id = 0",
-            &[uuid_param(claimed.id)],
+            sql::ReleaseRepository::SQL,
+            &sql::ReleaseRepository::params(claimed.id),
         ) {
             p.log(
                 LogLevel::Error,
@@ -211,12 +169,10 @@ pub(super) fn link<H: Host>(
         }
         error
     };
-    let filled: Option<Filled> = p
-        .row(
+    let filled = p
+        .row::<sql::FillWebhook>(
             "store the webhook",
-            "UPDATE github_repositories SET webhook_id = $2::bigint, updated_at = NOW() \
-             WHERE id = $1 RETURNING updated_at",
-            &[uuid_param(claimed.id), Value::from(hook_id)],
+            &sql::FillWebhook::params(claimed.id, hook_id),
         )
         .map_err(|e| remove_hook(release(e)))?;
     // The row was unlinked while the hook was being created: the hook is ours to remove.
@@ -349,10 +305,9 @@ fn remove_existing_hook<H: Host>(
         {
             // Belt and braces: a row still naming this hook (one linked before GitHub ids
             // were stored, under another name) keeps it.
-            let live = p.query(
+            let live = p.query::<sql::LiveWebhook>(
                 "check the existing webhook",
-                "SELECT 1 FROM github_repositories WHERE project_id = $1 AND webhook_id = $2::bigint",
-                &[uuid_param(project_id), Value::from(hook.id)],
+                &sql::LiveWebhook::params(project_id, hook.id),
             )?;
             if !live.is_empty() {
                 return Err(already_linked(owner, name));
@@ -380,12 +335,9 @@ pub(super) fn unlink<H: Host>(
     project_id: Uuid,
     repo_id: Uuid,
 ) -> Result<RepositoryRemoval, ApiError> {
-    let target: Option<UnlinkTarget> = p.row(
+    let target = p.row::<sql::UnlinkTarget>(
         "read the repository",
-        "SELECT r.owner, r.repo_name, r.full_name, r.webhook_id, i.access_token_enc \
-         FROM github_repositories r JOIN github_integrations i ON i.id = r.integration_id \
-         WHERE r.id = $1 AND r.project_id = $2",
-        &[uuid_param(repo_id), uuid_param(project_id)],
+        &sql::UnlinkTarget::params(repo_id, project_id),
     )?;
     let target = target.ok_or_else(|| {
         ApiError::new(
@@ -394,43 +346,24 @@ pub(super) fn unlink<H: Host>(
         )
     })?;
     let (webhook_deleted, webhook_error) = if target.webhook_id > 0 {
-        let hooks = [(
-            target.owner,
-            target.repo_name,
-            target.full_name,
-            target.webhook_id,
-        )];
+        let hooks = [Hook {
+            owner: target.owner,
+            repo_name: target.repo_name,
+            full_name: target.full_name,
+            webhook_id: target.webhook_id,
+        }];
         let (deleted, failures) = remove_hooks(p, &target.access_token_enc, &hooks);
         (deleted == 1, failures.into_iter().next().map(|f| f.reason))
     } else {
         (false, None)
     };
-    p.exec(
+    p.exec::<sql::DeleteRepository>(
         "delete the repository link",
-        "DELETE FROM github_repositories WHERE id = $1 AND project_id = $2",
-        &[uuid_param(repo_id), uuid_param(project_id)],
+        &sql::DeleteRepository::params(repo_id, project_id),
     )?;
     Ok(RepositoryRemoval {
         id: repo_id,
         webhook_deleted,
         webhook_error,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::generated::tables::GithubRepositories;
-
-    #[test]
-    fn list_selects_every_column_of_the_table() {
-        for column in GithubRepositories::COLUMNS {
-            let quoted = format!("\"{}\"", sea_query::Iden::to_string(column));
-            assert!(super::LIST_SQL.contains(&quoted), "{quoted} missing");
-        }
-        assert_eq!(
-            super::LIST_SQL.matches(", ").count(),
-            GithubRepositories::COLUMNS.len(),
-            "exactly the table's columns (and the ORDER BY pair)"
-        );
-    }
 }

@@ -7,9 +7,10 @@
 use super::Plugin;
 use crate::crypto::{CryptoError, EncryptionKey};
 use crate::generated::api::{ApiError, ErrorCode};
-use crate::generated::tables::{DecodeError, FromRow};
+use crate::generated::tables::DecodeError;
 use crate::github::{GithubClient, GithubError};
 use crate::host::{Host, LogLevel, QueryResult};
+use crate::sql::Statement;
 use serde_json::{Value, json};
 use std::fmt::Display;
 use uuid::Uuid;
@@ -28,42 +29,43 @@ impl<H: Host> Plugin<'_, H> {
         )
     }
 
-    pub(crate) fn query(
+    /// Runs a `db_query2` statement of the catalogue.
+    pub(crate) fn query<S: Statement>(
         &self,
         what: &str,
-        sql: &str,
         params: &[Value],
     ) -> Result<QueryResult, ApiError> {
         self.host
-            .db_query(sql, params)
+            .db_query(S::SQL, params)
             .map_err(|e| self.internal(what, e))
     }
 
-    pub(crate) fn exec(&self, what: &str, sql: &str, params: &[Value]) -> Result<u64, ApiError> {
+    /// Runs a `db_exec` statement of the catalogue.
+    pub(crate) fn exec<S: Statement>(&self, what: &str, params: &[Value]) -> Result<u64, ApiError> {
         self.host
-            .db_exec(sql, params)
+            .db_exec(S::SQL, params)
             .map_err(|e| self.internal(what, e))
     }
 
-    pub(crate) fn rows<T: FromRow>(
+    /// Every row of a statement, decoded into its generated row type.
+    pub(crate) fn rows<S: Statement>(
         &self,
         what: &str,
-        sql: &str,
         params: &[Value],
-    ) -> Result<Vec<T>, ApiError> {
-        let result = self.query(what, sql, params)?;
+    ) -> Result<Vec<S::Row>, ApiError> {
+        let result = self.query::<S>(what, params)?;
         result
             .decode()
             .map_err(|e: DecodeError| self.internal(what, e))
     }
 
-    pub(crate) fn row<T: FromRow>(
+    /// The first row of a statement, if any.
+    pub(crate) fn row<S: Statement>(
         &self,
         what: &str,
-        sql: &str,
         params: &[Value],
-    ) -> Result<Option<T>, ApiError> {
-        let result = self.query(what, sql, params)?;
+    ) -> Result<Option<S::Row>, ApiError> {
+        let result = self.query::<S>(what, params)?;
         result
             .decode_one()
             .map_err(|e: DecodeError| self.internal(what, e))
@@ -146,10 +148,6 @@ pub(crate) fn repo_html_url(full_name: &str) -> String {
     format!("https://github.com/{full_name}")
 }
 
-pub(crate) fn uuid_param(id: uuid::Uuid) -> Value {
-    Value::String(id.to_string())
-}
-
 /// The common part of every event payload: the ids the automation engine binds a run to.
 pub(crate) fn event(project_id: Uuid, task_id: Uuid, repo_id: Uuid, extra: Value) -> Value {
     let mut v = json!({
@@ -162,20 +160,3 @@ pub(crate) fn event(project_id: Uuid, task_id: Uuid, repo_id: Uuid, extra: Value
     }
     v
 }
-
-/// A private row type for an ad-hoc query, decoded by column name: each field is a column.
-macro_rules! row_type {
-    ($(#[$meta:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug)]
-        struct $name { $($field: $ty),* }
-        impl $crate::generated::tables::FromRow for $name {
-            fn from_row(
-                row: &$crate::generated::tables::RowRef<'_>,
-            ) -> Result<Self, $crate::generated::tables::DecodeError> {
-                Ok(Self { $($field: row.get(stringify!($field))?),* })
-            }
-        }
-    };
-}
-pub(crate) use row_type;

@@ -10,12 +10,12 @@
 
 use super::branches::branch_event;
 use super::support::event;
-use super::support::{row_type, uuid_param};
 use super::{Plugin, topics};
 use crate::abi::envelope::Request;
 use crate::generated::api::*;
 use crate::github::PullRequest as GithubPull;
 use crate::host::{Host, LogLevel};
+use crate::sql::{self, Statement};
 use crate::{signature, taskref, validate};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -27,50 +27,19 @@ const MAX_KEYS: usize = 5;
 const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
 /// Longest `X-GitHub-Delivery` stored as sent; longer ones are stored as their SHA-256.
 const MAX_DELIVERY_ID: usize = 128;
-/// Rows whose secret a delivery may be checked against (rows without a GitHub id match any
-/// delivery of the project, so this bounds the work an unsigned request can cause).
-const MAX_CANDIDATES: usize = 10;
-/// A claim older than this whose work did not finish is taken over (the host's budget for
-/// one call is 5 s, so the first attempt is over by then).
-const CLAIM_LEASE: &str = "30 seconds";
-/// Claims are kept this long (GitHub redelivers from the last 3 days), then deleted in
-/// batches of [`RETENTION_BATCH`] when a later delivery completes.
-const RETENTION: &str = "7 days";
-const RETENTION_BATCH: usize = 100;
 
-row_type!(HookRepo {
-    id: Uuid,
-    owner: String,
-    repo_name: String,
-    full_name: String,
-    github_repo_id: Option<i64>,
-    webhook_secret_enc: String,
-    task_id_prefix: String
-});
-
-row_type!(Upserted {
-    id: Uuid,
-    linked_tasks: Value
-});
-
-row_type!(LinkedTask { task_id: Uuid });
-
-row_type!(CachedPr { id: Uuid });
-
-row_type!(Claimed {
-    delivery_id: String
-});
+/// The linked row a delivery was verified against.
+type HookRepo = sql::HookRepoCandidatesRow;
 
 /// A query of the delivery's work. The repository can be unlinked (or its project's token
 /// deleted) by another replica while the delivery runs: the foreign key then fails, and the
 /// answer is the same 404 as for any repository that is not linked, not a 500.
-fn webhook_rows<H: Host, T: crate::generated::tables::FromRow>(
+fn webhook_rows<H: Host, S: Statement>(
     p: &Plugin<'_, H>,
     what: &str,
-    sql: &str,
     params: &[Value],
-) -> Result<Vec<T>, ApiError> {
-    let result = p.host.db_query(sql, params).map_err(|e| {
+) -> Result<Vec<S::Row>, ApiError> {
+    let result = p.host.db_query(S::SQL, params).map_err(|e| {
         if e.to_string().contains("23503") {
             p.log(
                 LogLevel::Info,
@@ -84,13 +53,12 @@ fn webhook_rows<H: Host, T: crate::generated::tables::FromRow>(
     result.decode().map_err(|e| p.internal(what, e))
 }
 
-fn webhook_row<H: Host, T: crate::generated::tables::FromRow>(
+fn webhook_row<H: Host, S: Statement>(
     p: &Plugin<'_, H>,
     what: &str,
-    sql: &str,
     params: &[Value],
-) -> Result<Option<T>, ApiError> {
-    Ok(webhook_rows(p, what, sql, params)?.into_iter().next())
+) -> Result<Option<S::Row>, ApiError> {
+    Ok(webhook_rows::<H, S>(p, what, params)?.into_iter().next())
 }
 
 #[derive(Deserialize)]
@@ -191,24 +159,9 @@ pub(super) fn receive<H: Host>(
     let key = p.key()?;
     let repository = envelope.repository.ok_or_else(not_verified)?;
     let full_name = clean(repository.full_name.as_deref().unwrap_or_default());
-    let candidates: Vec<HookRepo> = p.rows(
+    let candidates = p.rows::<sql::HookRepoCandidates>(
         "find the webhook's repository",
-        // Projects have `deleted_at` in some core schemas only: read it through the row's
-        // JSON so the query works with and without it.
-        &format!(
-            "SELECT r.id, r.owner, r.repo_name, r.full_name, r.github_repo_id, r.webhook_secret_enc, \
-             p.task_id_prefix FROM github_repositories r JOIN projects p ON p.id = r.project_id \
-             WHERE r.project_id = $1 AND (to_jsonb(p) ->> 'deleted_at') IS NULL \
-             AND (r.github_repo_id = $2::bigint OR r.github_repo_id IS NULL \
-               OR ($2::bigint IS NULL AND lower(r.full_name) = lower($3::text))) \
-             ORDER BY (r.github_repo_id IS NOT NULL) DESC, (lower(r.full_name) = lower($3::text)) DESC, \
-             r.created_at, r.id LIMIT {MAX_CANDIDATES}"
-        ),
-        &[
-            uuid_param(project_id),
-            repository.id.map_or(Value::Null, Value::from),
-            Value::String(full_name.clone()),
-        ],
+        &sql::HookRepoCandidates::params(project_id, repository.id, &full_name),
     )?;
     let repo = candidates
         .into_iter()
@@ -314,18 +267,8 @@ fn reconcile<H: Host>(p: &Plugin<'_, H>, repo: &HookRepo, r: &RepositoryRef) {
     }
     let updated_at = r.updated_at.as_ref().and_then(Value::as_str).map(clean);
     let result = p.host.db_exec(
-        "UPDATE github_repositories SET github_repo_id = $2::bigint, owner = $3::text, repo_name = $4::text, \
-         full_name = $5::text, github_repo_updated_at = coalesce($6::timestamptz, github_repo_updated_at), \
-         updated_at = NOW() WHERE id = $1::uuid AND (github_repo_id IS NULL OR github_repo_id = $2::bigint) \
-         AND (github_repo_updated_at IS NULL OR $6::timestamptz IS NULL OR $6::timestamptz >= github_repo_updated_at)",
-        &[
-            uuid_param(repo.id),
-            Value::from(id),
-            Value::String(owner),
-            Value::String(name),
-            Value::String(full.clone()),
-            updated_at.map_or(Value::Null, Value::String),
-        ],
+        sql::ReconcileRepository::SQL,
+        &sql::ReconcileRepository::params(repo.id, id, &owner, &name, &full, updated_at.as_deref()),
     );
     match result {
         Ok(n) if n > 0 => p.log(
@@ -390,20 +333,10 @@ fn claimed<H: Host>(
     let Some(id) = delivery_id else {
         return apply();
     };
-    let claim: Vec<Claimed> = webhook_rows(
+    let claim = webhook_rows::<H, sql::ClaimDelivery>(
         p,
         "record the delivery",
-        &format!(
-            "INSERT INTO github_webhook_deliveries AS d (delivery_id, repo_id, event) VALUES ($1, $2, $3) \
-             ON CONFLICT (delivery_id) DO UPDATE SET received_at = NOW(), repo_id = EXCLUDED.repo_id \
-             WHERE d.completed_at IS NULL AND d.received_at < NOW() - INTERVAL '{CLAIM_LEASE}' \
-             RETURNING d.delivery_id"
-        ),
-        &[
-            Value::String(id.to_string()),
-            uuid_param(repo_id),
-            Value::String(event.to_string()),
-        ],
+        &sql::ClaimDelivery::params(id, repo_id, event),
     )?;
     // The row returned is ours: a fresh claim, or an expired one taken over.
     if !claim.iter().any(|c| c.delivery_id == id) {
@@ -413,14 +346,8 @@ fn claimed<H: Host>(
         Ok(outcome) => {
             // Completion and retention in one round trip.
             let done = p.host.db_exec(
-                &format!(
-                    "WITH done AS (UPDATE github_webhook_deliveries SET completed_at = NOW() \
-                     WHERE delivery_id = $1 RETURNING delivery_id) \
-                     DELETE FROM github_webhook_deliveries WHERE delivery_id IN (\
-                     SELECT delivery_id FROM github_webhook_deliveries \
-                     WHERE received_at < NOW() - INTERVAL '{RETENTION}' ORDER BY received_at LIMIT {RETENTION_BATCH})"
-                ),
-                &[Value::String(id.to_string())],
+                sql::CompleteDelivery::SQL,
+                &sql::CompleteDelivery::params(id),
             );
             if let Err(e) = done {
                 // The work is committed; only a redelivery after the lease could repeat it.
@@ -432,10 +359,9 @@ fn claimed<H: Host>(
             Ok(outcome)
         }
         Err(e) => {
-            let released = p.host.db_exec(
-                "DELETE FROM github_webhook_deliveries WHERE delivery_id = $1 AND completed_at IS NULL",
-                &[Value::String(id.to_string())],
-            );
+            let released = p
+                .host
+                .db_exec(sql::ReleaseDelivery::SQL, &sql::ReleaseDelivery::params(id));
             if let Err(e) = released {
                 p.log(
                     LogLevel::Error,
@@ -453,12 +379,14 @@ fn keys(text: &str, prefix: &str) -> Vec<i64> {
     numbers
 }
 
-/// `$first, $first+1, …` placeholders for `count` parameters.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `N` key parameters: the numbers first, NULL for the slots left over.
+fn key_slots<const N: usize>(numbers: &[i64]) -> [Option<i64>; N] {
+    debug_assert!(numbers.len() <= N, "more keys than the statement takes");
+    let mut slots = [None; N];
+    for (slot, n) in slots.iter_mut().zip(numbers) {
+        *slot = Some(*n);
+    }
+    slots
 }
 
 /// Whether the PR's head branch lives in another repository (a fork, or a deleted one): its
@@ -479,38 +407,47 @@ fn pull_request<H: Host>(
     from_fork: bool,
 ) -> Result<WebhookOutcomeKind, ApiError> {
     let pr = &payload.pull_request;
-    let sql = format!(
-        "{} RETURNING pr.id, (SELECT coalesce(json_agg(l.task_id ORDER BY l.created_at, l.id), '[]'::json) \
-         FROM github_task_pr_links l JOIN tasks t ON t.id = l.task_id AND t.deleted_at IS NULL \
-         WHERE l.pull_request_id = pr.id) AS linked_tasks",
-        super::pull_requests::UPSERT_PR
+    let params = sql::UpsertPrReturningLinks::params(
+        project_id,
+        repo.id,
+        pr.number,
+        pr.id,
+        &pr.title,
+        pr.effective_state(),
+        &pr.html_url,
+        &pr.head.ref_name,
+        &pr.base.ref_name,
+        super::pull_requests::author(pr),
+        pr.merged_at.as_deref(),
+        pr.updated_at.as_deref(),
     );
-    let params = super::pull_requests::upsert_params(project_id, repo.id, pr);
     let opened = matches!(payload.action.as_str(), "opened" | "reopened");
-    let (pr_id, mut linked, fresh) =
-        match webhook_row::<H, Upserted>(p, "cache the pull request", &sql, &params)? {
-            Some(u) => {
-                let linked: Vec<Uuid> = serde_json::from_value(u.linked_tasks)
-                    .map_err(|e| p.internal("read the linked tasks", e))?;
-                (u.id, linked, true)
+    let (pr_id, mut linked, fresh) = match webhook_row::<H, sql::UpsertPrReturningLinks>(
+        p,
+        "cache the pull request",
+        &params,
+    )? {
+        Some(u) => {
+            let linked: Vec<Uuid> = serde_json::from_value(u.linked_tasks)
+                .map_err(|e| p.internal("read the linked tasks", e))?;
+            (u.id, linked, true)
+        }
+        // An older delivery than the cached state: applying it would roll the cache back.
+        // An `opened` that arrives after a newer state still links (the order of deliveries
+        // must not decide which tasks get the PR), but announces no (stale) state.
+        None if opened => {
+            let cached = webhook_row::<H, sql::CachedPrId>(
+                p,
+                "read the cached pull request",
+                &sql::CachedPrId::params(repo.id, pr.number),
+            )?;
+            match cached {
+                Some(c) => (c.id, Vec::new(), false),
+                None => return Ok(WebhookOutcomeKind::Ignored),
             }
-            // An older delivery than the cached state: applying it would roll the cache back.
-            // An `opened` that arrives after a newer state still links (the order of deliveries
-            // must not decide which tasks get the PR), but announces no (stale) state.
-            None if opened => {
-                let cached: Option<CachedPr> = webhook_row(
-                    p,
-                    "read the cached pull request",
-                    "SELECT id FROM github_pull_requests WHERE repo_id = $1 AND pr_number = $2",
-                    &[uuid_param(repo.id), Value::from(pr.number)],
-                )?;
-                match cached {
-                    Some(c) => (c.id, Vec::new(), false),
-                    None => return Ok(WebhookOutcomeKind::Ignored),
-                }
-            }
-            None => return Ok(WebhookOutcomeKind::Ignored),
-        };
+        }
+        None => return Ok(WebhookOutcomeKind::Ignored),
+    };
 
     let mut new_links = Vec::new();
     if opened {
@@ -522,37 +459,18 @@ fn pull_request<H: Host>(
                 numbers.push(n);
             }
         }
-        let mut params = vec![uuid_param(pr_id)];
-        let mut candidates = Vec::new();
-        if !from_fork {
-            candidates.push(format!(
-                "SELECT b.task_id FROM github_task_branches b \
-                 JOIN tasks t ON t.id = b.task_id AND t.deleted_at IS NULL \
-                 WHERE b.repo_id = ${} AND b.branch_name = ${}",
-                params.len() + 1,
-                params.len() + 2
-            ));
-            params.extend([uuid_param(repo.id), Value::String(pr.head.ref_name.clone())]);
-        }
-        if !numbers.is_empty() {
-            candidates.push(format!(
-                "SELECT t.id FROM tasks t WHERE t.project_id = ${} AND t.deleted_at IS NULL \
-                 AND t.task_number IN ({})",
-                params.len() + 1,
-                placeholders(params.len() + 2, numbers.len())
-            ));
-            params.push(uuid_param(project_id));
-            params.extend(numbers.iter().map(|n| Value::from(*n)));
-        }
-        if !candidates.is_empty() {
-            let sql = format!(
-                "INSERT INTO github_task_pr_links (task_id, pull_request_id) \
-                 SELECT task_id, $1::uuid FROM ({}) AS candidates (task_id) \
-                 ON CONFLICT (task_id, pull_request_id) DO NOTHING RETURNING task_id",
-                candidates.join(" UNION ")
-            );
-            let rows: Vec<LinkedTask> =
-                webhook_rows(p, "auto-link the pull request", &sql, &params)?;
+        // From a fork, the branch name says nothing about our linked branches: NULL matches
+        // none. Without keys, the key slots are all NULL and match none.
+        if !from_fork || !numbers.is_empty() {
+            let head = (!from_fork).then_some(pr.head.ref_name.as_str());
+            let [k1, k2, k3, k4, k5, k6, k7, k8, k9, k10] = key_slots(&numbers);
+            let rows = webhook_rows::<H, sql::AutoLinkPr>(
+                p,
+                "auto-link the pull request",
+                &sql::AutoLinkPr::params(
+                    pr_id, repo.id, head, project_id, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10,
+                ),
+            )?;
             new_links = rows.into_iter().map(|r| r.task_id).collect();
         }
     }
@@ -619,19 +537,12 @@ fn push<H: Host>(
     branch: &str,
     numbers: &[i64],
 ) -> Result<WebhookOutcomeKind, ApiError> {
-    let sql = format!(
-        "INSERT INTO github_task_branches (task_id, repo_id, branch_name) \
-         SELECT t.id, $1::uuid, $2::text FROM tasks t WHERE t.project_id = $3 AND t.deleted_at IS NULL \
-         AND t.task_number IN ({}) ON CONFLICT (task_id, repo_id, branch_name) DO NOTHING RETURNING task_id",
-        placeholders(4, numbers.len())
-    );
-    let mut params = vec![
-        uuid_param(repo.id),
-        Value::String(branch.to_string()),
-        uuid_param(project_id),
-    ];
-    params.extend(numbers.iter().map(|n| Value::from(*n)));
-    let rows: Vec<LinkedTask> = webhook_rows(p, "auto-link the branch", &sql, &params)?;
+    let [k1, k2, k3, k4, k5] = key_slots(numbers);
+    let rows = webhook_rows::<H, sql::AutoLinkBranch>(
+        p,
+        "auto-link the branch",
+        &sql::AutoLinkBranch::params(repo.id, branch, project_id, k1, k2, k3, k4, k5),
+    )?;
     for row in &rows {
         p.emit(
             topics::BRANCH_LINKED,

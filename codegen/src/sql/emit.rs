@@ -40,7 +40,7 @@ pub fn emit_tables(schema: &Schema) -> Result<String, SqlError> {
 }
 
 /// prettyplease puts top-level items back to back; separate them with one blank line.
-fn space_items(text: &str) -> String {
+pub(crate) fn space_items(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 20);
     let mut lines = text.lines().peekable();
     while let Some(line) = lines.next() {
@@ -97,7 +97,7 @@ fn rust_type(column: &Column) -> TokenStream {
 /// `sea_query::Iden`'s derive names things with snake_case of the Rust name; emit an explicit
 /// `#[iden = "…"]` wherever that might not give back the SQL name (heck versions differ on
 /// digits, so any name with a digit gets one).
-fn needs_iden_attr(rust_name: &str, sql_name: &str) -> bool {
+pub(crate) fn needs_iden_attr(rust_name: &str, sql_name: &str) -> bool {
     sql_name.chars().any(|c| c.is_ascii_digit()) || rust_name.to_snake_case() != sql_name
 }
 

@@ -1,12 +1,15 @@
 //! listTaskBranches, createBranch.
 
+use crate::sql;
+use std::sync::LazyLock;
+
 use super::pull_requests::{CTX_COLUMNS, CTX_SQL, ctx_row};
 use super::*;
 use crate::generated::api::ErrorCode::*;
 use crate::generated::api::Operation::*;
 
-const LIST_SQL: &str = "LEFT JOIN github_task_branches b";
-const INSERT_SQL: &str = "INSERT INTO github_task_branches";
+static LIST_SQL: LazyLock<String> = LazyLock::new(exact::<sql::ListTaskBranches>);
+static INSERT_SQL: LazyLock<String> = LazyLock::new(exact::<sql::LinkBranch>);
 
 fn head_url(branch: &str) -> String {
     format!("{GH}/repos/acme/widgets/git/ref/heads/{branch}")
@@ -20,7 +23,7 @@ fn refs_url() -> String {
 fn list_task_branches_one_scoped_query() {
     let h = host();
     h.on_query(
-        LIST_SQL,
+        &LIST_SQL,
         &[
             "id",
             "repo_id",
@@ -57,7 +60,7 @@ fn list_task_branches_one_scoped_query() {
     let call = &h.db_calls()[0];
     assert!(
         call.sql
-            .contains("t.id = $1 AND t.project_id = $2 AND t.deleted_at IS NULL")
+            .contains("\"t\".\"id\" = ($1::uuid) AND \"t\".\"project_id\" = ($2::uuid) AND \"t\".\"deleted_at\" IS NULL")
     );
     assert_eq!(call.params, vec![uuid(TASK), uuid(PROJECT)]);
     assert_eq!(h.calls().db(), 1);
@@ -66,7 +69,7 @@ fn list_task_branches_one_scoped_query() {
 #[test]
 pub(super) fn list_task_branches_of_another_project_is_404() {
     let h = host();
-    h.on_query(LIST_SQL, &["id"], vec![]);
+    h.on_query(&LIST_SQL, &["id"], vec![]);
     expect_err(&h, sample(ListTaskBranches), TaskNotFound);
     assert_eq!(h.calls().total(), 1);
 }
@@ -74,13 +77,13 @@ pub(super) fn list_task_branches_of_another_project_is_404() {
 #[test]
 pub(super) fn list_task_branches_db_failure() {
     let h = host();
-    h.on_query_err(LIST_SQL, DB_DETAIL);
+    h.on_query_err(&LIST_SQL, DB_DETAIL);
     expect_err(&h, sample(ListTaskBranches), InternalError);
 }
 
 fn create_ready(source: &str) -> FakeHost {
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
     h.on_fetch_json(
         "GET",
         &head_url(source),
@@ -100,7 +103,7 @@ fn create_branch_from_default_branch_links_and_emits() {
         &json!({"ref": "refs/heads/feat/PROJ-42-x", "object": {"sha": "abc123"}}),
     );
     h.on_query(
-        INSERT_SQL,
+        &INSERT_SQL,
         &["id", "created_at", "inserted"],
         vec![vec![uuid(LINK), json!(T1), json!(true)]],
     );
@@ -123,7 +126,7 @@ fn create_branch_from_default_branch_links_and_emits() {
         json!({"ref": "refs/heads/feat/PROJ-42-x", "sha": "abc123"})
     );
     assert_eq!(
-        db_call(&h, INSERT_SQL).params,
+        db_call(&h, &INSERT_SQL).params,
         vec![uuid(TASK), uuid(REPO), json!("feat/PROJ-42-x")]
     );
     let emits = h.emits();
@@ -146,7 +149,7 @@ fn create_branch_from_an_escaped_source_branch() {
         &json!({"ref": "refs/heads/PROJ-42", "object": {"sha": "abc123"}}),
     );
     h.on_query(
-        INSERT_SQL,
+        &INSERT_SQL,
         &["id", "created_at", "inserted"],
         vec![vec![uuid(LINK), json!(T1), json!(true)]],
     );
@@ -212,7 +215,7 @@ fn create_branch_linked_first_by_a_push_webhook_is_a_success_without_event() {
     );
     // The push of the branch just created reached another replica first and linked it.
     h.on_query(
-        INSERT_SQL,
+        &INSERT_SQL,
         &["id", "created_at", "inserted"],
         vec![vec![uuid(LINK), json!(T1), json!(false)]],
     );
@@ -222,9 +225,9 @@ fn create_branch_linked_first_by_a_push_webhook_is_a_success_without_event() {
     // the push already announced the link
     assert_eq!(h.emits(), vec![]);
     assert!(
-        db_call(&h, INSERT_SQL)
+        db_call(&h, &INSERT_SQL)
             .sql
-            .contains("(b.xmax = 0) AS inserted")
+            .contains("(xmax) = (0) AS \"inserted\"")
     );
     h.assert_all_consumed();
 }
@@ -232,7 +235,7 @@ fn create_branch_linked_first_by_a_push_webhook_is_a_success_without_event() {
 #[test]
 pub(super) fn create_branch_source_not_found() {
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
     h.on_fetch_json(
         "GET",
         &head_url("main"),
@@ -272,7 +275,7 @@ pub(super) fn create_branch_github_failures() {
     ];
     for (resp, code) in cases {
         let h = host();
-        h.on_query(CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
+        h.on_query(&CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
         match resp {
             Ok(r) => h.on_fetch("GET", &head_url("main"), r),
             Err(e) => h.on_fetch_err("GET", &head_url("main"), e),
@@ -285,7 +288,7 @@ pub(super) fn create_branch_github_failures() {
 #[test]
 pub(super) fn create_branch_task_of_another_project_is_404() {
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![]);
     expect_err(&h, sample(CreateBranch), TaskNotFound);
     assert_eq!(
         h.db_calls()[0].params,
@@ -299,7 +302,7 @@ pub(super) fn create_branch_repo_of_another_project_is_404() {
     let h = host();
     let mut row = vec![Value::Null; 5];
     row.push(json!(token_enc()));
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![row]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![row]);
     expect_err(&h, sample(CreateBranch), GithubRepositoryNotFound);
     assert_eq!((h.calls().db(), h.calls().fetch, h.calls().emit), (1, 0, 0));
 }
@@ -307,7 +310,7 @@ pub(super) fn create_branch_repo_of_another_project_is_404() {
 #[test]
 pub(super) fn create_branch_not_connected() {
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![vec![Value::Null; 6]]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![vec![Value::Null; 6]]);
     expect_err(&h, sample(CreateBranch), GithubIntegrationNotFound);
 }
 
@@ -335,7 +338,7 @@ pub(super) fn create_branch_link_failure_is_internal() {
         201,
         &json!({"ref": "refs/heads/feat/PROJ-42-x", "object": {"sha": "abc123"}}),
     );
-    h.on_query_err(INSERT_SQL, DB_DETAIL);
+    h.on_query_err(&INSERT_SQL, DB_DETAIL);
     expect_err(&h, sample(CreateBranch), InternalError);
     assert_eq!(h.emits(), vec![]);
 }

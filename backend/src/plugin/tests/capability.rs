@@ -1,11 +1,14 @@
 //! listRepositories and getCloneInfo (the repository capability, `github:use`).
 
+use crate::sql;
+use std::sync::LazyLock;
+
 use super::*;
 use crate::generated::api::ErrorCode::*;
 use crate::generated::api::Operation::*;
 
-const LIST_SQL: &str = "NULL::boolean AS task_found FROM github_integrations i";
-const INFO_SQL: &str = "CASE WHEN";
+static LIST_SQL: LazyLock<String> = LazyLock::new(exact::<sql::CapabilityRepositories>);
+static INFO_SQL: LazyLock<String> = LazyLock::new(exact::<sql::CloneInfo>);
 const COLUMNS: &[&str] = &[
     "id",
     "owner",
@@ -18,7 +21,7 @@ const COLUMNS: &[&str] = &[
     "task_found",
 ];
 const CLONE_URL: &str = "https://ghe.example.com/acme/widgets.git";
-const BACKFILL_SQL: &str = "UPDATE github_repositories SET clone_url";
+static BACKFILL_SQL: LazyLock<String> = LazyLock::new(exact::<sql::BackfillCloneUrl>);
 
 /// A GitHub status, extra response headers, and the error code it must become.
 type Failure = (u16, &'static [(&'static str, &'static str)], ErrorCode);
@@ -61,7 +64,7 @@ fn clone_info_with_task(task: Uuid) -> Request {
 #[test]
 fn list_repositories_uses_the_stored_clone_url_in_one_query() {
     let h = host();
-    h.on_query(LIST_SQL, COLUMNS, vec![row(Some(CLONE_URL), None)]);
+    h.on_query(&LIST_SQL, COLUMNS, vec![row(Some(CLONE_URL), None)]);
     let data = expect_ok(&h, sample(ListRepositories), 200);
     assert_eq!(
         data,
@@ -70,7 +73,7 @@ fn list_repositories_uses_the_stored_clone_url_in_one_query() {
             "clone_url": CLONE_URL, "default_branch": "main", "private": true
         }])
     );
-    assert_eq!(db_call(&h, LIST_SQL).params, vec![uuid(PROJECT)]);
+    assert_eq!(db_call(&h, &LIST_SQL).params, vec![uuid(PROJECT)]);
     assert_eq!((h.calls().db(), h.calls().fetch), (1, 0));
     h.assert_all_consumed();
 }
@@ -78,12 +81,12 @@ fn list_repositories_uses_the_stored_clone_url_in_one_query() {
 #[test]
 fn list_repositories_without_a_token_is_empty_and_a_token_without_repos_too() {
     let h = host();
-    h.on_query(LIST_SQL, COLUMNS, vec![]);
+    h.on_query(&LIST_SQL, COLUMNS, vec![]);
     assert_eq!(expect_ok(&h, sample(ListRepositories), 200), json!([]));
     let h = host();
     let mut empty = vec![Value::Null; COLUMNS.len()];
     empty[7] = json!(token_enc());
-    h.on_query(LIST_SQL, COLUMNS, vec![empty]);
+    h.on_query(&LIST_SQL, COLUMNS, vec![empty]);
     assert_eq!(expect_ok(&h, sample(ListRepositories), 200), json!([]));
     assert_eq!(h.calls().total(), 1);
 }
@@ -91,17 +94,17 @@ fn list_repositories_without_a_token_is_empty_and_a_token_without_repos_too() {
 #[test]
 fn a_repository_linked_before_clone_urls_is_completed_from_github_once() {
     let h = host();
-    h.on_query(LIST_SQL, COLUMNS, vec![row(None, None)]);
+    h.on_query(&LIST_SQL, COLUMNS, vec![row(None, None)]);
     h.on_fetch(
         "GET",
         &repo_url(),
         gh_json(200, github_repo_with_clone_url()),
     );
-    h.on_exec(BACKFILL_SQL, 1);
+    h.on_exec(&BACKFILL_SQL, 1);
     let data = expect_ok(&h, sample(ListRepositories), 200);
     assert_eq!(data[0]["clone_url"], json!(CLONE_URL));
     assert_eq!(data[0]["default_branch"], json!("trunk"));
-    let update = db_call(&h, BACKFILL_SQL);
+    let update = db_call(&h, &BACKFILL_SQL);
     assert_eq!(
         update.params,
         vec![
@@ -112,7 +115,11 @@ fn a_repository_linked_before_clone_urls_is_completed_from_github_once() {
             uuid(PROJECT)
         ]
     );
-    assert!(update.sql.contains("WHERE id = $4 AND project_id = $5"));
+    assert!(
+        update
+            .sql
+            .contains("WHERE \"id\" = ($4::uuid) AND \"project_id\" = ($5::uuid)")
+    );
     assert_eq!((h.calls().db(), h.calls().fetch), (2, 1));
     h.assert_all_consumed();
 }
@@ -129,7 +136,7 @@ pub(super) fn list_repositories_backfill_failures() {
     ];
     for (status, headers, code) in cases {
         let h = host();
-        h.on_query(LIST_SQL, COLUMNS, vec![row(None, None)]);
+        h.on_query(&LIST_SQL, COLUMNS, vec![row(None, None)]);
         let mut resp = gh_json(*status, json!({"message": "nope"}));
         for (k, v) in *headers {
             resp = resp.with_header(k, v);
@@ -140,36 +147,40 @@ pub(super) fn list_repositories_backfill_failures() {
     }
     // the key is needed only for a backfill, and then checked before GitHub is called
     let h = FakeHost::new();
-    h.on_query(LIST_SQL, COLUMNS, vec![row(None, None)]);
+    h.on_query(&LIST_SQL, COLUMNS, vec![row(None, None)]);
     expect_err(&h, sample(ListRepositories), EncryptionNotConfigured);
     assert_eq!(h.calls().fetch, 0);
     // the stored URL cannot be written
     let h = host();
-    h.on_query(LIST_SQL, COLUMNS, vec![row(None, None)]);
+    h.on_query(&LIST_SQL, COLUMNS, vec![row(None, None)]);
     h.on_fetch(
         "GET",
         &repo_url(),
         gh_json(200, github_repo_with_clone_url()),
     );
-    h.on_exec_err(BACKFILL_SQL, DB_DETAIL);
+    h.on_exec_err(&BACKFILL_SQL, DB_DETAIL);
     expect_err(&h, sample(ListRepositories), InternalError);
 }
 
 #[test]
 fn clone_info_hands_out_the_token_and_records_the_task_activity() {
     let h = host();
-    h.on_query(INFO_SQL, COLUMNS, vec![row(Some(CLONE_URL), Some(true))]);
+    h.on_query(&INFO_SQL, COLUMNS, vec![row(Some(CLONE_URL), Some(true))]);
     let data = expect_ok(&h, clone_info_with_task(TASK), 200);
     assert_eq!(
         data,
         json!({"id": REPO, "full_name": "acme/widgets", "clone_url": CLONE_URL, "token": TOKEN, "expires_at": null})
     );
-    let q = db_call(&h, INFO_SQL);
+    let q = db_call(&h, &INFO_SQL);
     assert_eq!(q.params, vec![uuid(PROJECT), uuid(REPO), uuid(TASK)]);
-    assert!(q.sql.contains("r.id = $2 AND r.project_id = i.project_id"));
     assert!(
         q.sql
-            .contains("t.project_id = i.project_id AND t.deleted_at IS NULL")
+            .contains("\"r\".\"id\" = ($2::uuid) AND \"r\".\"project_id\" = \"i\".\"project_id\"")
+    );
+    assert!(
+        q.sql.contains(
+            "\"t\".\"project_id\" = \"i\".\"project_id\" AND \"t\".\"deleted_at\" IS NULL"
+        )
     );
     let activities = h.activities();
     assert_eq!(activities.len(), 1);
@@ -194,17 +205,17 @@ fn clone_info_hands_out_the_token_and_records_the_task_activity() {
 #[test]
 fn clone_info_without_a_task_logs_only_and_a_failed_activity_is_not_fatal() {
     let h = host();
-    h.on_query(INFO_SQL, COLUMNS, vec![row(Some(CLONE_URL), None)]);
+    h.on_query(&INFO_SQL, COLUMNS, vec![row(Some(CLONE_URL), None)]);
     assert_eq!(
         expect_ok(&h, sample(GetCloneInfo), 200)["token"],
         json!(TOKEN)
     );
-    assert_eq!(db_call(&h, INFO_SQL).params[2], Value::Null);
+    assert_eq!(db_call(&h, &INFO_SQL).params[2], Value::Null);
     assert_eq!(h.calls().activity, 0);
 
     let h = host();
     h.fail_activities();
-    h.on_query(INFO_SQL, COLUMNS, vec![row(Some(CLONE_URL), Some(true))]);
+    h.on_query(&INFO_SQL, COLUMNS, vec![row(Some(CLONE_URL), Some(true))]);
     assert_eq!(
         expect_ok(&h, clone_info_with_task(TASK), 200)["token"],
         json!(TOKEN)
@@ -219,13 +230,13 @@ fn clone_info_without_a_task_logs_only_and_a_failed_activity_is_not_fatal() {
 #[test]
 fn clone_info_completes_a_legacy_row_with_one_github_read() {
     let h = host();
-    h.on_query(INFO_SQL, COLUMNS, vec![row(None, None)]);
+    h.on_query(&INFO_SQL, COLUMNS, vec![row(None, None)]);
     h.on_fetch(
         "GET",
         &repo_url(),
         gh_json(200, github_repo_with_clone_url()),
     );
-    h.on_exec(BACKFILL_SQL, 1);
+    h.on_exec(&BACKFILL_SQL, 1);
     let data = expect_ok(&h, sample(GetCloneInfo), 200);
     assert_eq!(
         (data["clone_url"].clone(), data["token"].clone()),
@@ -243,17 +254,17 @@ fn clone_info_completes_a_legacy_row_with_one_github_read() {
 pub(super) fn clone_info_not_found_cases_hand_out_nothing() {
     // no integration
     let h = host();
-    h.on_query(INFO_SQL, COLUMNS, vec![]);
+    h.on_query(&INFO_SQL, COLUMNS, vec![]);
     expect_err(&h, sample(GetCloneInfo), GithubIntegrationNotFound);
     // repository of another project (the LEFT JOIN finds nothing)
     let h = host();
     let mut none = vec![Value::Null; COLUMNS.len()];
     none[7] = json!(token_enc());
-    h.on_query(INFO_SQL, COLUMNS, vec![none]);
+    h.on_query(&INFO_SQL, COLUMNS, vec![none]);
     expect_err(&h, sample(GetCloneInfo), GithubRepositoryNotFound);
     // task of another project
     let h = host();
-    h.on_query(INFO_SQL, COLUMNS, vec![row(Some(CLONE_URL), Some(false))]);
+    h.on_query(&INFO_SQL, COLUMNS, vec![row(Some(CLONE_URL), Some(false))]);
     expect_err(&h, clone_info_with_task(TASK2), TaskNotFound);
     assert_eq!((h.calls().activity, h.calls().fetch), (0, 0));
     assert!(h.logs().iter().all(|(_, m)| !m.contains("handed to")));
@@ -270,7 +281,7 @@ pub(super) fn clone_info_backfill_failures() {
     ];
     for (status, headers, code) in cases {
         let h = host();
-        h.on_query(INFO_SQL, COLUMNS, vec![row(None, None)]);
+        h.on_query(&INFO_SQL, COLUMNS, vec![row(None, None)]);
         let mut resp = gh_json(*status, json!({"message": "nope"}));
         for (k, v) in *headers {
             resp = resp.with_header(k, v);

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::host::LogLevel;
+use crate::sql;
 
 const ACTIVITY: Uuid = Uuid::from_u128(0x8888_8888_8888_4888_8888_8888_8888_8888);
 
@@ -13,7 +14,7 @@ fn event(h: &FakeHost, topic: &str, payload: &[u8]) {
 #[test]
 fn task_deleted_removes_links_only_for_really_deleted_tasks() {
     let h = host();
-    h.on_exec("DELETE FROM github_task_pr_links", 2);
+    h.on_exec(&exact::<sql::TaskDeletedCleanup>(), 2);
     let payload = json!({
         "id": ACTIVITY, "task_id": TASK, "project_id": PROJECT, "activity_type": "task.deleted",
         "content": "{}", "user_id": "9c0f2d1e-0000-4000-8000-00000000c411", "created_at": T1
@@ -30,15 +31,15 @@ fn task_deleted_removes_links_only_for_really_deleted_tasks() {
         "the task id, not the activity id"
     );
     assert!(call.sql.contains("NOT EXISTS"));
-    assert!(call.sql.contains("deleted_at IS NULL"));
-    assert!(call.sql.contains("DELETE FROM github_task_branches"));
+    assert!(call.sql.contains("\"deleted_at\" IS NULL"));
+    assert!(call.sql.contains("DELETE FROM \"github_task_branches\""));
     h.assert_all_consumed();
 }
 
 #[test]
 fn task_deleted_db_failure_is_logged() {
     let h = host();
-    h.on_exec_err("DELETE FROM github_task_pr_links", DB_DETAIL);
+    h.on_exec_err(&exact::<sql::TaskDeletedCleanup>(), DB_DETAIL);
     event(
         &h,
         "task.deleted",

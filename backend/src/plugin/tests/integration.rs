@@ -1,12 +1,15 @@
 //! getIntegration, setToken, deleteToken, listAccessibleRepositories.
 
+use crate::sql;
+use std::sync::LazyLock;
+
 use super::*;
 use crate::generated::api::ErrorCode::*;
 use crate::generated::api::Operation::*;
 
 const TS: &[&str] = &["created_at", "updated_at"];
-const INTEGRATION_SQL: &str = "FROM github_integrations WHERE project_id = \\$1";
-const TOKEN_SQL: &str = "SELECT access_token_enc FROM github_integrations";
+static INTEGRATION_SQL: LazyLock<String> = LazyLock::new(exact::<sql::IntegrationTimestamps>);
+static TOKEN_SQL: LazyLock<String> = LazyLock::new(exact::<sql::StoredToken>);
 
 fn user_url() -> String {
     format!("{GH}/user")
@@ -21,7 +24,7 @@ fn repos_url(page: u32, per_page: u32) -> String {
 #[test]
 fn get_integration_connected_and_not_connected() {
     let h = host();
-    h.on_query(INTEGRATION_SQL, TS, vec![vec![json!(T1), json!(T2)]]);
+    h.on_query(&INTEGRATION_SQL, TS, vec![vec![json!(T1), json!(T2)]]);
     let data = expect_ok(&h, sample(GetIntegration), 200);
     assert_eq!(
         data,
@@ -32,7 +35,7 @@ fn get_integration_connected_and_not_connected() {
     assert_eq!(h.calls().fetch, 0);
 
     let h = host();
-    h.on_query(INTEGRATION_SQL, TS, vec![]);
+    h.on_query(&INTEGRATION_SQL, TS, vec![]);
     let data = expect_ok(&h, sample(GetIntegration), 200);
     assert_eq!(data, json!({"project_id": PROJECT, "connected": false}));
     assert!(h.calls().db() <= 2);
@@ -42,7 +45,7 @@ fn get_integration_connected_and_not_connected() {
 #[test]
 pub(super) fn get_integration_db_failure_is_internal_without_db_text() {
     let h = host();
-    h.on_query_err(INTEGRATION_SQL, DB_DETAIL);
+    h.on_query_err(&INTEGRATION_SQL, DB_DETAIL);
     let r = expect_err(&h, sample(GetIntegration), InternalError);
     assert!(!r.message().contains("internal_detail_xyz"));
     assert!(
@@ -63,7 +66,7 @@ fn set_token_validates_with_github_and_stores_it_encrypted() {
     );
     entropy(&h, 2);
     h.on_query(
-        "INSERT INTO github_integrations",
+        &exact::<sql::UpsertToken>(),
         TS,
         vec![vec![json!(T1), json!(T2)]],
     );
@@ -86,8 +89,12 @@ fn set_token_validates_with_github_and_stores_it_encrypted() {
     assert!(!f.headers["User-Agent"].is_empty());
     // One entropy draw + one upsert; the stored value is the ciphertext of the token.
     assert_eq!(h.calls().db(), 2);
-    let insert = db_call(&h, "INSERT INTO github_integrations");
-    assert!(insert.sql.contains("ON CONFLICT (project_id) DO UPDATE"));
+    let insert = db_call(&h, &exact::<sql::UpsertToken>());
+    assert!(
+        insert
+            .sql
+            .contains("ON CONFLICT (\"project_id\") DO UPDATE")
+    );
     assert_eq!(insert.params[0], uuid(PROJECT));
     let stored = insert.params[1].as_str().unwrap();
     assert!(!stored.contains(TOKEN));
@@ -196,11 +203,11 @@ pub(super) fn set_token_store_failure_is_internal() {
         &json!({"login": "octocat", "id": 2}),
     );
     entropy(&h, 2);
-    h.on_query_err("INSERT INTO github_integrations", DB_DETAIL);
+    h.on_query_err(&exact::<sql::UpsertToken>(), DB_DETAIL);
     expect_err(&h, sample(SetToken), InternalError);
 }
 
-const DELETE_SQL: &str = "^DELETE FROM github_integrations i WHERE i.project_id = \\$1 RETURNING";
+static DELETE_SQL: LazyLock<String> = LazyLock::new(exact::<sql::DeleteIntegration>);
 
 /// The deleted integration's row: token and `[owner, name, full_name, hook id]` per hook.
 fn removed_row(hooks: &[(&str, i64)]) -> Vec<Vec<Value>> {
@@ -218,7 +225,7 @@ fn removed_row(hooks: &[(&str, i64)]) -> Vec<Vec<Value>> {
 fn delete_token_removes_rows_first_then_hooks_and_reports_failures() {
     let h = host();
     h.on_query(
-        DELETE_SQL,
+        &DELETE_SQL,
         &["access_token_enc", "hooks"],
         removed_row(&[("widgets", 77), ("gone", 78), ("gadgets", 79)]),
     );
@@ -250,9 +257,9 @@ fn delete_token_removes_rows_first_then_hooks_and_reports_failures() {
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0]["full_name"], json!("acme/gadgets"));
     assert!(failures[0]["reason"].as_str().unwrap().contains("500"));
-    let delete = db_call(&h, "DELETE FROM github_integrations");
+    let delete = db_call(&h, &DELETE_SQL);
     assert_eq!(delete.params, vec![uuid(PROJECT)]);
-    assert!(delete.sql.contains("r.webhook_id > 0"));
+    assert!(delete.sql.contains("\"r\".\"webhook_id\" > (0)"));
     // One DB call, and it comes before any GitHub call: rows never outlive a half-done cleanup.
     assert_eq!(h.calls().db(), 1);
     assert!(
@@ -266,7 +273,7 @@ fn delete_token_removes_rows_first_then_hooks_and_reports_failures() {
 #[test]
 fn delete_token_without_integration_removes_nothing() {
     let h = host();
-    h.on_query(DELETE_SQL, &["access_token_enc", "hooks"], vec![]);
+    h.on_query(&DELETE_SQL, &["access_token_enc", "hooks"], vec![]);
     let data = expect_ok(&h, sample(DeleteToken), 200);
     assert_eq!(
         data,
@@ -280,7 +287,7 @@ fn delete_token_without_integration_removes_nothing() {
 fn delete_token_without_key_still_deletes_rows_and_reports_hooks() {
     let h = FakeHost::new();
     h.on_query(
-        DELETE_SQL,
+        &DELETE_SQL,
         &["access_token_enc", "hooks"],
         removed_row(&[("widgets", 77)]),
     );
@@ -297,7 +304,7 @@ fn delete_token_without_key_still_deletes_rows_and_reports_hooks() {
 #[test]
 pub(super) fn delete_token_db_failure_is_internal() {
     let h = host();
-    h.on_query_err(DELETE_SQL, DB_DETAIL);
+    h.on_query_err(&DELETE_SQL, DB_DETAIL);
     expect_err(&h, sample(DeleteToken), InternalError);
     assert_eq!(h.calls().fetch, 0, "no hook is deleted while the rows stay");
 }
@@ -315,7 +322,7 @@ fn accessible_repo(name: &str, private: bool) -> Value {
 fn list_accessible_repositories_pages_with_the_link_header() {
     let h = host();
     h.on_query(
-        TOKEN_SQL,
+        &TOKEN_SQL,
         &["access_token_enc"],
         vec![vec![json!(token_enc())]],
     );
@@ -349,7 +356,7 @@ fn list_accessible_repositories_pages_with_the_link_header() {
     // Last page (no Link) with the defaults.
     let h = host();
     h.on_query(
-        TOKEN_SQL,
+        &TOKEN_SQL,
         &["access_token_enc"],
         vec![vec![json!(token_enc())]],
     );
@@ -364,7 +371,7 @@ fn list_accessible_repositories_pages_with_the_link_header() {
 fn accessible_with(status: u16, body: Value, header: Option<(&str, &str)>) -> FakeHost {
     let h = host();
     h.on_query(
-        TOKEN_SQL,
+        &TOKEN_SQL,
         &["access_token_enc"],
         vec![vec![json!(token_enc())]],
     );
@@ -402,7 +409,7 @@ pub(super) fn list_accessible_repositories_github_failures() {
 #[test]
 pub(super) fn list_accessible_repositories_not_connected() {
     let h = host();
-    h.on_query(TOKEN_SQL, &["access_token_enc"], vec![]);
+    h.on_query(&TOKEN_SQL, &["access_token_enc"], vec![]);
     expect_err(
         &h,
         sample(ListAccessibleRepositories),
@@ -417,7 +424,7 @@ pub(super) fn list_accessible_repositories_undecryptable_token_is_internal() {
     let other = EncryptionKey::from_hex(OTHER_KEY_HEX)
         .unwrap()
         .encrypt(TOKEN.as_bytes(), &[3; 12]);
-    h.on_query(TOKEN_SQL, &["access_token_enc"], vec![vec![json!(other)]]);
+    h.on_query(&TOKEN_SQL, &["access_token_enc"], vec![vec![json!(other)]]);
     expect_err(&h, sample(ListAccessibleRepositories), InternalError);
     assert_eq!(h.calls().fetch, 0);
 }

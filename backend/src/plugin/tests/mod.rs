@@ -15,6 +15,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
+/// The FakeHost pattern that matches exactly the rendered SQL of statement `S`.
+pub(super) fn exact<S: crate::sql::Statement>() -> String {
+    format!("^{}$", regex::escape(S::SQL))
+}
+
 mod branches;
 mod capability;
 mod coverage;
@@ -304,13 +309,15 @@ pub fn assert_no_side_effects(h: &FakeHost) {
     assert_eq!(h.emits(), vec![], "no event expected");
 }
 
-/// The DB call whose SQL contains `needle`.
+/// The DB call whose SQL matches `pattern` (a regex, as the FakeHost scripts use; see
+/// [`exact`]).
 #[track_caller]
-pub fn db_call(h: &FakeHost, needle: &str) -> DbCall {
+pub fn db_call(h: &FakeHost, pattern: &str) -> DbCall {
+    let re = regex::Regex::new(pattern).unwrap_or_else(|e| panic!("bad pattern {pattern:?}: {e}"));
     h.db_calls()
         .into_iter()
-        .find(|c| c.sql.contains(needle))
-        .unwrap_or_else(|| panic!("no DB call containing {needle:?}: {:?}", h.db_calls()))
+        .find(|c| re.is_match(&c.sql))
+        .unwrap_or_else(|| panic!("no DB call matching {pattern:?}: {:?}", h.db_calls()))
 }
 
 pub fn uuid(u: Uuid) -> Value {

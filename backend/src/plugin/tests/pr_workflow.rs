@@ -1,6 +1,9 @@
 //! createPullRequest, getPullRequestDetails, getPullRequestCiStatus, commentOnPullRequest,
 //! reviewPullRequest, linkBranch.
 
+use crate::sql;
+use std::sync::LazyLock;
+
 use super::pull_requests::{
     CTX_COLUMNS, CTX_SQL, LINK_SQL, PR_COLUMNS, UPSERT_SQL, ctx_row, pr_row,
 };
@@ -9,8 +12,7 @@ use crate::generated::api::ErrorCode::*;
 use crate::generated::api::Operation::{self, *};
 use crate::plugin::pr_workflow::{DIFF_MAX_BYTES, bound_diff};
 
-const RESOLVE_SQL: &str =
-    "LEFT JOIN github_task_pr_links l ON l.task_id = t.id AND l.pull_request_id";
+static RESOLVE_SQL: LazyLock<String> = LazyLock::new(exact::<sql::ResolveLinkedPr>);
 const RESOLVE_COLUMNS: &[&str] = &[
     "pr_id",
     "repo_id",
@@ -20,7 +22,7 @@ const RESOLVE_COLUMNS: &[&str] = &[
     "full_name",
     "access_token_enc",
 ];
-const BRANCH_SQL: &str = "INSERT INTO github_task_branches";
+static BRANCH_SQL: LazyLock<String> = LazyLock::new(exact::<sql::LinkCreatedBranch>);
 const HEAD: &str = "1111111111111111111111111111111111111111";
 
 fn resolved() -> Vec<Value> {
@@ -61,13 +63,13 @@ fn details_json() -> Value {
 
 /// Scripts the cache upsert returning the PR row, and the link insert (`linked` or not).
 fn cache_and_link(h: &FakeHost, linked: bool) {
-    h.on_query(UPSERT_SQL, PR_COLUMNS, vec![pr_row(PR, 5, "open")]);
+    h.on_query(&UPSERT_SQL, PR_COLUMNS, vec![pr_row(PR, 5, "open")]);
     let rows = if linked {
         vec![vec![uuid(LINK)]]
     } else {
         vec![]
     };
-    h.on_query(LINK_SQL, &["id"], rows);
+    h.on_query(&LINK_SQL, &["id"], rows);
 }
 
 /// A GitHub error response.
@@ -95,7 +97,7 @@ fn shared_failures() -> Vec<(FetchResponse, ErrorCode)> {
 
 fn create_ready() -> FakeHost {
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
     h
 }
 
@@ -123,10 +125,10 @@ fn create_pull_request_opens_caches_links_and_emits() {
         "base defaults to the repository's default branch"
     );
     assert_eq!(
-        db_call(&h, CTX_SQL).params,
+        db_call(&h, &CTX_SQL).params,
         vec![uuid(TASK), uuid(PROJECT), uuid(REPO)]
     );
-    assert_eq!(db_call(&h, LINK_SQL).params, vec![uuid(TASK), uuid(PR)]);
+    assert_eq!(db_call(&h, &LINK_SQL).params, vec![uuid(TASK), uuid(PR)]);
     let emits = h.emits();
     assert_eq!(emits.len(), 1);
     assert_eq!(
@@ -198,17 +200,17 @@ pub(super) fn create_pull_request_validation_before_any_call() {
 #[test]
 pub(super) fn create_pull_request_not_found_cases() {
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![]);
     expect_err(&h, sample(CreatePullRequest), TaskNotFound);
     let h = host();
     let mut row = ctx_row();
     row[5] = Value::Null;
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![row]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![row]);
     expect_err(&h, sample(CreatePullRequest), GithubIntegrationNotFound);
     let h = host();
     let mut row = vec![Value::Null; CTX_COLUMNS.len()];
     row[5] = json!(token_enc());
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![row]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![row]);
     expect_err(&h, sample(CreatePullRequest), GithubRepositoryNotFound);
     assert_eq!(h.calls().fetch, 0);
 }
@@ -277,25 +279,27 @@ pub(super) fn pr_routes_resolve_the_link_inside_the_project_first() {
     for op in PR_OPS {
         // task of another project
         let h = host();
-        h.on_query(RESOLVE_SQL, RESOLVE_COLUMNS, vec![]);
+        h.on_query(&RESOLVE_SQL, RESOLVE_COLUMNS, vec![]);
         expect_err(&h, sample(*op), TaskNotFound);
-        let q = db_call(&h, RESOLVE_SQL);
+        let q = db_call(&h, &RESOLVE_SQL);
         assert_eq!(q.params, vec![uuid(TASK), uuid(PROJECT), uuid(PR)]);
         assert!(
-            q.sql.contains("pr.project_id = t.project_id")
-                && q.sql.contains("r.project_id = t.project_id")
+            q.sql
+                .contains("\"pr\".\"project_id\" = \"t\".\"project_id\"")
+                && q.sql
+                    .contains("\"r\".\"project_id\" = \"t\".\"project_id\"")
         );
         // not linked (or a PR of another project)
         let h = host();
         let mut row = vec![Value::Null; RESOLVE_COLUMNS.len()];
         row[6] = json!(token_enc());
-        h.on_query(RESOLVE_SQL, RESOLVE_COLUMNS, vec![row]);
+        h.on_query(&RESOLVE_SQL, RESOLVE_COLUMNS, vec![row]);
         expect_err(&h, sample(*op), GithubPrLinkNotFound);
         // no token
         let h = host();
         let mut row = resolved();
         row[6] = Value::Null;
-        h.on_query(RESOLVE_SQL, RESOLVE_COLUMNS, vec![row]);
+        h.on_query(&RESOLVE_SQL, RESOLVE_COLUMNS, vec![row]);
         expect_err(&h, sample(*op), GithubIntegrationNotFound);
         assert_eq!((h.calls().db(), h.calls().fetch), (1, 0), "{}", op.id());
         assert_no_side_effects(&h);
@@ -318,7 +322,7 @@ pub(super) fn pr_routes_map_github_failures() {
         }
         for (resp, code) in cases {
             let h = host();
-            h.on_query(RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
+            h.on_query(&RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
             let (method, url) = first_call(*op);
             h.on_fetch(method, &url, resp);
             expect_err(&h, sample(*op), code);
@@ -333,11 +337,11 @@ pub(super) fn pr_routes_map_github_failures() {
 #[test]
 fn details_reads_github_refreshes_the_cache_and_bounds_the_diff() {
     let h = host();
-    h.on_query(RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
+    h.on_query(&RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
     h.on_fetch("GET", &pull_url(), gh_json(200, details_json()));
     let diff = "diff --git a/a b/a\n+x\n".repeat(20_000);
     h.on_fetch("GET", &pull_url(), FetchResponse::new(200, diff.clone()));
-    h.on_query(UPSERT_SQL, PR_COLUMNS, vec![pr_row(PR, 5, "open")]);
+    h.on_query(&UPSERT_SQL, PR_COLUMNS, vec![pr_row(PR, 5, "open")]);
     let d = expect_ok(&h, sample(GetPullRequestDetails), 200);
     assert_eq!(
         h.fetches()[1].headers["Accept"],
@@ -381,7 +385,7 @@ fn details_reads_github_refreshes_the_cache_and_bounds_the_diff() {
 #[test]
 pub(super) fn details_diff_failure_is_mapped_too() {
     let h = host();
-    h.on_query(RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
+    h.on_query(&RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
     h.on_fetch("GET", &pull_url(), gh_json(200, details_json()));
     h.on_fetch("GET", &pull_url(), gh_err(404, "Not Found"));
     expect_err(&h, sample(GetPullRequestDetails), GithubPrNotFound);
@@ -409,7 +413,7 @@ fn diff_bound_keeps_small_diffs_and_cuts_at_a_line_end() {
 
 fn ci_ready(runs: Value, statuses: Value) -> FakeHost {
     let h = host();
-    h.on_query(RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
+    h.on_query(&RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
     h.on_fetch(
         "GET",
         &pull_url(),
@@ -500,7 +504,7 @@ fn ci_status_folds_check_runs_and_statuses() {
 #[test]
 fn ci_status_of_a_head_github_forgot_is_unknown() {
     let h = host();
-    h.on_query(RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
+    h.on_query(&RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
     h.on_fetch(
         "GET",
         &pull_url(),
@@ -528,7 +532,7 @@ fn ci_status_of_a_head_github_forgot_is_unknown() {
 #[test]
 fn comment_posts_to_the_issue_and_returns_the_comment() {
     let h = host();
-    h.on_query(RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
+    h.on_query(&RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
     let (method, url) = first_call(CommentOnPullRequest);
     h.on_fetch_json(method, &url, 201, &json!({"id": 77, "html_url": "https://github.com/c/77", "user": {"login": "octocat"}, "created_at": T1, "body": "Nice"}));
     let d = expect_ok(&h, sample(CommentOnPullRequest), 201);
@@ -572,7 +576,7 @@ fn review_submits_the_event_and_body() {
         ),
     ] {
         let h = host();
-        h.on_query(RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
+        h.on_query(&RESOLVE_SQL, RESOLVE_COLUMNS, vec![resolved()]);
         let (method, url) = first_call(ReviewPullRequest);
         h.on_fetch_json(method, &url, 200, &json!({"id": 9, "state": "APPROVED", "html_url": "https://github.com/r/9", "user": {"login": "octocat"}}));
         let mut r = sample(ReviewPullRequest);
@@ -606,7 +610,7 @@ fn link_branch_checks_github_then_links_once() {
         &json!({"ref": "refs/heads/feat/PROJ-42-x", "object": {"sha": HEAD}}),
     );
     h.on_query(
-        BRANCH_SQL,
+        &BRANCH_SQL,
         &["id", "created_at"],
         vec![vec![uuid(LINK), json!(T1)]],
     );
@@ -635,17 +639,17 @@ pub(super) fn link_branch_errors() {
     assert_eq!(h.calls().db(), 0);
     // task, integration, repository
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![]);
     expect_err(&h, sample(LinkBranch), TaskNotFound);
     let h = host();
     let mut row = ctx_row();
     row[5] = Value::Null;
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![row]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![row]);
     expect_err(&h, sample(LinkBranch), GithubIntegrationNotFound);
     let h = host();
     let mut row = vec![Value::Null; CTX_COLUMNS.len()];
     row[5] = json!(token_enc());
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![row]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![row]);
     expect_err(&h, sample(LinkBranch), GithubRepositoryNotFound);
     // GitHub
     let mut cases = shared_failures();
@@ -664,7 +668,7 @@ pub(super) fn link_branch_errors() {
         200,
         &json!({"ref": "refs/heads/x", "object": {"sha": HEAD}}),
     );
-    h.on_query(BRANCH_SQL, &["id", "created_at"], vec![]);
+    h.on_query(&BRANCH_SQL, &["id", "created_at"], vec![]);
     expect_err(&h, sample(LinkBranch), GithubBranchAlreadyLinked);
     assert_eq!(h.emits(), vec![]);
 }

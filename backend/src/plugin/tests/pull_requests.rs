@@ -1,10 +1,13 @@
 //! listTaskPullRequests, linkPullRequest, unlinkPullRequest.
 
+use crate::sql;
+use std::sync::LazyLock;
+
 use super::*;
 use crate::generated::api::ErrorCode::*;
 use crate::generated::api::Operation::*;
 
-pub const CTX_SQL: &str = "FROM tasks t LEFT JOIN github_integrations";
+pub static CTX_SQL: LazyLock<String> = LazyLock::new(exact::<sql::TaskRepoContext>);
 pub const CTX_COLUMNS: &[&str] = &[
     "repo_id",
     "owner",
@@ -13,10 +16,10 @@ pub const CTX_COLUMNS: &[&str] = &[
     "default_branch",
     "access_token_enc",
 ];
-const LIST_SQL: &str = "LEFT JOIN github_task_pr_links l";
-pub const UPSERT_SQL: &str = "INSERT INTO github_pull_requests";
-pub const LINK_SQL: &str = "INSERT INTO github_task_pr_links";
-const UNLINK_SQL: &str = "DELETE FROM github_task_pr_links l USING tasks t";
+static LIST_SQL: LazyLock<String> = LazyLock::new(exact::<sql::ListTaskPrs>);
+pub static UPSERT_SQL: LazyLock<String> = LazyLock::new(exact::<sql::UpsertPr>);
+pub static LINK_SQL: LazyLock<String> = LazyLock::new(exact::<sql::LinkPr>);
+static UNLINK_SQL: LazyLock<String> = LazyLock::new(exact::<sql::UnlinkPr>);
 pub const PR_COLUMNS: &[&str] = &[
     "id",
     "project_id",
@@ -78,7 +81,7 @@ fn pull_url() -> String {
 fn list_task_pull_requests_one_scoped_query() {
     let h = host();
     h.on_query(
-        LIST_SQL,
+        &LIST_SQL,
         PR_COLUMNS,
         vec![pr_row(PR, 5, "open"), pr_row(LINK, 6, "merged")],
     );
@@ -96,21 +99,21 @@ fn list_task_pull_requests_one_scoped_query() {
     let call = &h.db_calls()[0];
     assert!(
         call.sql
-            .contains("t.id = $1 AND t.project_id = $2 AND t.deleted_at IS NULL")
+            .contains("\"t\".\"id\" = ($1::uuid) AND \"t\".\"project_id\" = ($2::uuid) AND \"t\".\"deleted_at\" IS NULL")
     );
     assert_eq!(call.params, vec![uuid(TASK), uuid(PROJECT)]);
     assert_eq!(h.calls().db(), 1);
 
     // A task without PRs: one all-null row from the LEFT JOIN.
     let h = host();
-    h.on_query(LIST_SQL, PR_COLUMNS, vec![null_row(PR_COLUMNS.len())]);
+    h.on_query(&LIST_SQL, PR_COLUMNS, vec![null_row(PR_COLUMNS.len())]);
     assert_eq!(expect_ok(&h, sample(ListTaskPullRequests), 200), json!([]));
 }
 
 #[test]
 pub(super) fn list_task_pull_requests_of_another_project_is_404() {
     let h = host();
-    h.on_query(LIST_SQL, PR_COLUMNS, vec![]);
+    h.on_query(&LIST_SQL, PR_COLUMNS, vec![]);
     expect_err(&h, sample(ListTaskPullRequests), TaskNotFound);
     assert_eq!(h.calls().total(), 1);
     assert_eq!(h.db_calls()[0].params[1], uuid(PROJECT));
@@ -119,14 +122,14 @@ pub(super) fn list_task_pull_requests_of_another_project_is_404() {
 #[test]
 pub(super) fn list_task_pull_requests_db_failure() {
     let h = host();
-    h.on_query_err(LIST_SQL, DB_DETAIL);
+    h.on_query_err(&LIST_SQL, DB_DETAIL);
     expect_err(&h, sample(ListTaskPullRequests), InternalError);
 }
 
 /// Context and the PR on GitHub are fine.
 fn link_ready() -> FakeHost {
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
     h.on_fetch(
         "GET",
         &pull_url(),
@@ -138,27 +141,27 @@ fn link_ready() -> FakeHost {
 #[test]
 fn link_pull_request_caches_links_and_emits_once() {
     let h = link_ready();
-    h.on_query(UPSERT_SQL, PR_COLUMNS, vec![pr_row(PR, 5, "open")]);
-    h.on_query(LINK_SQL, &["id"], vec![vec![uuid(LINK)]]);
+    h.on_query(&UPSERT_SQL, PR_COLUMNS, vec![pr_row(PR, 5, "open")]);
+    h.on_query(&LINK_SQL, &["id"], vec![vec![uuid(LINK)]]);
     let data = expect_ok(&h, sample(LinkPullRequest), 201);
     assert_eq!(data["id"], uuid(PR));
     assert_eq!(data["pr_number"], json!(5));
-    let ctx = db_call(&h, CTX_SQL);
+    let ctx = db_call(&h, &CTX_SQL);
     assert!(
         ctx.sql
-            .contains("t.id = $1 AND t.project_id = $2 AND t.deleted_at IS NULL")
+            .contains("\"t\".\"id\" = ($1::uuid) AND \"t\".\"project_id\" = ($2::uuid) AND \"t\".\"deleted_at\" IS NULL")
     );
     assert!(
         ctx.sql
-            .contains("r.id = $3 AND r.project_id = t.project_id")
+            .contains("\"r\".\"id\" = ($3::uuid) AND \"r\".\"project_id\" = \"t\".\"project_id\"")
     );
     assert_eq!(ctx.params, vec![uuid(TASK), uuid(PROJECT), uuid(REPO)]);
-    let upsert = db_call(&h, UPSERT_SQL);
+    let upsert = db_call(&h, &UPSERT_SQL);
     assert_eq!(upsert.params[0], uuid(PROJECT));
     assert_eq!(upsert.params[1], uuid(REPO));
     assert_eq!(upsert.params[2], json!(5));
     assert_eq!(upsert.params[12], json!("acme/widgets"));
-    assert_eq!(db_call(&h, LINK_SQL).params, vec![uuid(TASK), uuid(PR)]);
+    assert_eq!(db_call(&h, &LINK_SQL).params, vec![uuid(TASK), uuid(PR)]);
     let emits = h.emits();
     assert_eq!(emits.len(), 1);
     assert_eq!(emits[0].0, "github.pr_linked");
@@ -175,13 +178,13 @@ fn link_pull_request_caches_links_and_emits_once() {
 #[test]
 fn link_pull_request_when_a_newer_webhook_won_the_race_reads_the_cache() {
     let h = link_ready();
-    h.on_query(UPSERT_SQL, PR_COLUMNS, vec![]);
+    h.on_query(&UPSERT_SQL, PR_COLUMNS, vec![]);
     h.on_query(
-        "WHERE pr.repo_id = \\$1 AND pr.pr_number = \\$2",
+        &exact::<sql::CachedPr>(),
         PR_COLUMNS,
         vec![pr_row(PR, 5, "closed")],
     );
-    h.on_query(LINK_SQL, &["id"], vec![vec![uuid(LINK)]]);
+    h.on_query(&LINK_SQL, &["id"], vec![vec![uuid(LINK)]]);
     let data = expect_ok(&h, sample(LinkPullRequest), 201);
     assert_eq!(data["state"], json!("closed"));
     assert_eq!(h.emits().len(), 1);
@@ -191,8 +194,8 @@ fn link_pull_request_when_a_newer_webhook_won_the_race_reads_the_cache() {
 #[test]
 pub(super) fn link_pull_request_already_linked_emits_nothing() {
     let h = link_ready();
-    h.on_query(UPSERT_SQL, PR_COLUMNS, vec![pr_row(PR, 5, "open")]);
-    h.on_query(LINK_SQL, &["id"], vec![]);
+    h.on_query(&UPSERT_SQL, PR_COLUMNS, vec![pr_row(PR, 5, "open")]);
+    h.on_query(&LINK_SQL, &["id"], vec![]);
     expect_err(&h, sample(LinkPullRequest), GithubPrAlreadyLinked);
     assert_eq!(h.emits(), vec![]);
 }
@@ -200,7 +203,7 @@ pub(super) fn link_pull_request_already_linked_emits_nothing() {
 #[test]
 pub(super) fn link_pull_request_task_of_another_project_is_404() {
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![]);
     expect_err(&h, sample(LinkPullRequest), TaskNotFound);
     assert_eq!(h.calls().db(), 1);
     assert_eq!(h.db_calls()[0].params[1], uuid(PROJECT));
@@ -212,7 +215,7 @@ pub(super) fn link_pull_request_repo_of_another_project_is_404() {
     let h = host();
     let mut row = null_row(5);
     row.push(json!(token_enc()));
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![row]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![row]);
     expect_err(&h, sample(LinkPullRequest), GithubRepositoryNotFound);
     assert_eq!((h.calls().db(), h.calls().fetch, h.calls().emit), (1, 0, 0));
 }
@@ -220,14 +223,14 @@ pub(super) fn link_pull_request_repo_of_another_project_is_404() {
 #[test]
 pub(super) fn link_pull_request_not_connected() {
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![null_row(6)]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![null_row(6)]);
     expect_err(&h, sample(LinkPullRequest), GithubIntegrationNotFound);
     assert_eq!(h.calls().fetch, 0);
 }
 
 fn pull_fails(resp: Result<FetchResponse, &str>) -> FakeHost {
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![ctx_row()]);
     match resp {
         Ok(r) => h.on_fetch("GET", &pull_url(), r),
         Err(e) => h.on_fetch_err("GET", &pull_url(), e),
@@ -282,7 +285,7 @@ pub(super) fn link_pull_request_bad_body() {
 #[test]
 pub(super) fn link_pull_request_cache_failure_is_internal() {
     let h = link_ready();
-    h.on_query_err(UPSERT_SQL, DB_DETAIL);
+    h.on_query_err(&UPSERT_SQL, DB_DETAIL);
     expect_err(&h, sample(LinkPullRequest), InternalError);
     assert_eq!(h.emits(), vec![]);
 }
@@ -290,14 +293,14 @@ pub(super) fn link_pull_request_cache_failure_is_internal() {
 #[test]
 fn unlink_pull_request_is_204_in_one_scoped_statement() {
     let h = host();
-    h.on_query(UNLINK_SQL, &["id"], vec![vec![uuid(LINK)]]);
+    h.on_query(&UNLINK_SQL, &["id"], vec![vec![uuid(LINK)]]);
     let r = send(&h, sample(UnlinkPullRequest));
     assert_eq!(r.status, 204);
     assert_eq!(r.body, Value::Null);
     let call = &h.db_calls()[0];
-    assert!(call.sql.contains("t.project_id = $3"));
-    assert!(call.sql.contains("t.deleted_at IS NULL"));
-    assert!(call.sql.contains("pr.project_id = $3"));
+    assert!(call.sql.contains("\"t\".\"project_id\" = $3::uuid"));
+    assert!(call.sql.contains("\"t\".\"deleted_at\" IS NULL"));
+    assert!(call.sql.contains("\"pr\".\"project_id\" = $3::uuid"));
     assert_eq!(call.params, vec![uuid(TASK), uuid(PR), uuid(PROJECT)]);
     assert_eq!(h.calls().total(), 1);
 }
@@ -305,9 +308,9 @@ fn unlink_pull_request_is_204_in_one_scoped_statement() {
 #[test]
 pub(super) fn unlink_pull_request_not_linked() {
     let h = host();
-    h.on_query(UNLINK_SQL, &["id"], vec![]);
+    h.on_query(&UNLINK_SQL, &["id"], vec![]);
     h.on_query(
-        "SELECT 1 FROM tasks WHERE id = \\$1 AND project_id = \\$2 AND deleted_at IS NULL",
+        &exact::<sql::TaskExists>(),
         &["?column?"],
         vec![vec![json!(1)]],
     );
@@ -319,8 +322,8 @@ pub(super) fn unlink_pull_request_not_linked() {
 #[test]
 pub(super) fn unlink_pull_request_task_of_another_project_is_404() {
     let h = host();
-    h.on_query(UNLINK_SQL, &["id"], vec![]);
-    h.on_query("SELECT 1 FROM tasks", &["?column?"], vec![]);
+    h.on_query(&UNLINK_SQL, &["id"], vec![]);
+    h.on_query(&exact::<sql::TaskExists>(), &["?column?"], vec![]);
     expect_err(&h, sample(UnlinkPullRequest), TaskNotFound);
     assert_eq!((h.calls().db(), h.calls().fetch, h.calls().emit), (2, 0, 0));
 }
@@ -338,6 +341,6 @@ pub(super) fn unlink_pull_request_bad_pr_id() {
 #[test]
 pub(super) fn unlink_pull_request_db_failure() {
     let h = host();
-    h.on_query_err(UNLINK_SQL, DB_DETAIL);
+    h.on_query_err(&UNLINK_SQL, DB_DETAIL);
     expect_err(&h, sample(UnlinkPullRequest), InternalError);
 }

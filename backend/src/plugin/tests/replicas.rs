@@ -1,5 +1,8 @@
 //! receiveWebhook under replicas, redeliveries, renames and hostile (but signed) payloads.
 
+use crate::sql;
+use std::sync::LazyLock;
+
 use super::webhook::{
     CLAIM_SQL, COMPLETE_SQL, LOOKUP_COLUMNS, LOOKUP_SQL, candidate, claim, delivery, lookup,
     pr_payload, push_payload,
@@ -8,9 +11,9 @@ use super::*;
 use crate::generated::api::ErrorCode::*;
 use crate::signature;
 
-const UPSERT_SQL: &str = "INSERT INTO github_pull_requests";
-const AUTOLINK_SQL: &str = "INSERT INTO github_task_pr_links";
-const RECONCILE_SQL: &str = "^UPDATE github_repositories SET github_repo_id = ";
+static UPSERT_SQL: LazyLock<String> = LazyLock::new(exact::<sql::UpsertPrReturningLinks>);
+static AUTOLINK_SQL: LazyLock<String> = LazyLock::new(exact::<sql::AutoLinkPr>);
+static RECONCILE_SQL: LazyLock<String> = LazyLock::new(exact::<sql::ReconcileRepository>);
 const ZERO: &str = "0000000000000000000000000000000000000000";
 const REPO2: Uuid = Uuid::from_u128(0x4444_4444_4444_4444_8444_4444_4444_4445);
 
@@ -26,7 +29,7 @@ fn unverified_deliveries_get_one_answer_that_names_nothing() {
     let mut answers = Vec::new();
     // not linked
     let h = host();
-    h.on_query(LOOKUP_SQL, LOOKUP_COLUMNS, vec![]);
+    h.on_query(&LOOKUP_SQL, LOOKUP_COLUMNS, vec![]);
     answers.push(send(&h, signed_pr()));
     assert_no_side_effects(&h);
     // linked, wrong signature
@@ -41,7 +44,7 @@ fn unverified_deliveries_get_one_answer_that_names_nothing() {
     assert_no_side_effects(&h);
     // linked, no usable secret
     let h = host();
-    h.on_query(LOOKUP_SQL, LOOKUP_COLUMNS, vec![candidate("", "PROJ")]);
+    h.on_query(&LOOKUP_SQL, LOOKUP_COLUMNS, vec![candidate("", "PROJ")]);
     answers.push(send(&h, signed_pr()));
     for a in &answers {
         assert_eq!((a.status, &a.body), (answers[0].status, &answers[0].body));
@@ -75,11 +78,11 @@ fn nul_in_payload_strings_is_stripped_before_any_query() {
     lookup(&h, "PROJ");
     claim(&h, "d-nul");
     h.on_query(
-        UPSERT_SQL,
+        &UPSERT_SQL,
         &["id", "linked_tasks"],
         vec![vec![uuid(PR), json!("[]")]],
     );
-    h.on_query(AUTOLINK_SQL, &["task_id"], vec![]);
+    h.on_query(&AUTOLINK_SQL, &["task_id"], vec![]);
     let mut payload = pr_payload("opened", "open", "feat/PROJ-42-x\u{0}", "PROJ-7\u{0} evil");
     payload["pull_request"]["user"]["login"] = json!("mal\u{0}lory");
     outcome_ok(&h, delivery("pull_request", &payload, Some("d-nul")));
@@ -89,7 +92,7 @@ fn nul_in_payload_strings_is_stripped_before_any_query() {
             "NUL reached the database: {c:?}"
         );
     }
-    let upsert = db_call(&h, UPSERT_SQL);
+    let upsert = db_call(&h, &UPSERT_SQL);
     assert_eq!(upsert.params[4], json!("PROJ-7 evil"));
     assert_eq!(upsert.params[7], json!("feat/PROJ-42-x"));
     h.assert_all_consumed();
@@ -120,7 +123,7 @@ fn over_long_delivery_ids_are_claimed_by_their_hash() {
     let long = "x".repeat(300);
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![]);
+    h.on_query(&CLAIM_SQL, &["delivery_id"], vec![]);
     let data = outcome_ok(
         &h,
         delivery(
@@ -130,7 +133,7 @@ fn over_long_delivery_ids_are_claimed_by_their_hash() {
         ),
     );
     assert_eq!(data["outcome"], json!("duplicate"));
-    let id = db_call(&h, CLAIM_SQL).params[0]
+    let id = db_call(&h, &CLAIM_SQL).params[0]
         .as_str()
         .unwrap()
         .to_string();
@@ -144,11 +147,11 @@ fn the_claim_is_a_lease_completed_on_success_and_bounded_in_time() {
     lookup(&h, "PROJ");
     claim(&h, "d-l");
     h.on_query(
-        UPSERT_SQL,
+        &UPSERT_SQL,
         &["id", "linked_tasks"],
         vec![vec![uuid(PR), json!("[]")]],
     );
-    h.on_query(AUTOLINK_SQL, &["task_id"], vec![]);
+    h.on_query(&AUTOLINK_SQL, &["task_id"], vec![]);
     outcome_ok(
         &h,
         delivery(
@@ -157,23 +160,27 @@ fn the_claim_is_a_lease_completed_on_success_and_bounded_in_time() {
             Some("d-l"),
         ),
     );
-    let claim = db_call(&h, CLAIM_SQL);
+    let claim = db_call(&h, &CLAIM_SQL);
     // a stuck claim (no completion, lease over) is taken over; a live or completed one is not
     assert!(
         claim.sql.contains(
-            "DO UPDATE SET received_at = NOW(), repo_id = EXCLUDED.repo_id \
-             WHERE d.completed_at IS NULL AND d.received_at < NOW() - INTERVAL '30 seconds'"
+            "DO UPDATE SET \"received_at\" = NOW(), \"repo_id\" = \"excluded\".\"repo_id\" \
+             WHERE \"github_webhook_deliveries\".\"completed_at\" IS NULL AND \
+             \"github_webhook_deliveries\".\"received_at\" < (NOW() - INTERVAL '30 seconds')"
         ),
         "{}",
         claim.sql
     );
-    let done = db_call(&h, "WITH done AS");
+    let done = db_call(&h, &COMPLETE_SQL);
     assert_eq!(done.params, vec![json!("d-l")]);
-    assert!(done.sql.contains("SET completed_at = NOW()"));
-    assert!(done.sql.contains("received_at < NOW() - INTERVAL '7 days'"));
+    assert!(done.sql.contains("SET \"completed_at\" = NOW()"));
+    assert!(
+        done.sql
+            .contains("\"received_at\" < NOW() - INTERVAL '7 days'")
+    );
     assert!(done.sql.contains("LIMIT 100"));
     h.assert_all_consumed();
-    let _ = COMPLETE_SQL;
+    let _ = &COMPLETE_SQL;
 }
 
 #[test]
@@ -182,13 +189,13 @@ fn a_renamed_repository_takes_its_new_name_from_the_verified_delivery() {
     let mut row = candidate(&secret_enc(), "PROJ");
     row[3] = json!("acme/old-name");
     row[2] = json!("old-name");
-    h.on_query(LOOKUP_SQL, LOOKUP_COLUMNS, vec![row]);
-    h.on_exec(RECONCILE_SQL, 1);
+    h.on_query(&LOOKUP_SQL, LOOKUP_COLUMNS, vec![row]);
+    h.on_exec(&RECONCILE_SQL, 1);
     let mut payload = json!({"zen": "x"});
     payload["repository"] = json!({"id": 9001, "full_name": "acme/widgets", "name": "widgets",
         "owner": {"login": "acme"}, "updated_at": T2});
     outcome_ok(&h, delivery("ping", &payload, Some("d-r")));
-    let update = db_call(&h, "UPDATE github_repositories");
+    let update = db_call(&h, &RECONCILE_SQL);
     assert_eq!(
         update.params,
         vec![
@@ -204,13 +211,13 @@ fn a_renamed_repository_takes_its_new_name_from_the_verified_delivery() {
     assert!(
         update
             .sql
-            .contains("$6::timestamptz >= github_repo_updated_at")
+            .contains("($6::timestamptz) >= \"github_repo_updated_at\"")
     );
     // another repository's id is never written over
     assert!(
         update
             .sql
-            .contains("(github_repo_id IS NULL OR github_repo_id = $2::bigint)")
+            .contains("(\"github_repo_id\" IS NULL OR \"github_repo_id\" = ($2::bigint))")
     );
     h.assert_all_consumed();
 }
@@ -228,25 +235,25 @@ fn rows_without_github_id_are_candidates_found_by_their_secret() {
     let mut mine = candidate(&secret_enc(), "PROJ");
     mine[3] = json!("acme/before-rename");
     mine[4] = Value::Null;
-    h.on_query(LOOKUP_SQL, LOOKUP_COLUMNS, vec![stranger, mine]);
-    h.on_exec(RECONCILE_SQL, 1);
+    h.on_query(&LOOKUP_SQL, LOOKUP_COLUMNS, vec![stranger, mine]);
+    h.on_exec(&RECONCILE_SQL, 1);
     let data = outcome_ok(&h, delivery("ping", &json!({"zen": "x"}), Some("d-c")));
     assert_eq!(data["outcome"], json!("processed"));
-    let lookup = db_call(&h, LOOKUP_SQL);
+    let lookup = db_call(&h, &LOOKUP_SQL);
     assert!(
-        lookup
-            .sql
-            .contains("r.github_repo_id = $2::bigint OR r.github_repo_id IS NULL")
+        lookup.sql.contains(
+            "\"r\".\"github_repo_id\" = ($2::bigint) OR \"r\".\"github_repo_id\" IS NULL"
+        )
     );
     assert!(lookup.sql.contains("LIMIT 10"));
     // projects soft-deleted where the core schema has deleted_at are not served
     assert!(
         lookup
             .sql
-            .contains("(to_jsonb(p) ->> 'deleted_at') IS NULL")
+            .contains("(to_jsonb(\"p\") ->> 'deleted_at')) IS NULL")
     );
     // the verified row (the second) gets GitHub's id
-    let update = db_call(&h, "UPDATE github_repositories");
+    let update = db_call(&h, &RECONCILE_SQL);
     assert_eq!(update.params[..2], [uuid(REPO), json!(9001)]);
     h.assert_all_consumed();
 }
@@ -291,13 +298,9 @@ fn an_opened_delivery_older_than_the_cache_still_links_without_stale_events() {
     let h = host();
     lookup(&h, "PROJ");
     claim(&h, "d-o");
-    h.on_query(UPSERT_SQL, &["id", "linked_tasks"], vec![]);
-    h.on_query(
-        "SELECT id FROM github_pull_requests WHERE repo_id = \\$1 AND pr_number = \\$2",
-        &["id"],
-        vec![vec![uuid(PR)]],
-    );
-    h.on_query(AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    h.on_query(&UPSERT_SQL, &["id", "linked_tasks"], vec![]);
+    h.on_query(&exact::<sql::CachedPrId>(), &["id"], vec![vec![uuid(PR)]]);
+    h.on_query(&AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
     let data = outcome_ok(
         &h,
         delivery(
@@ -309,6 +312,6 @@ fn an_opened_delivery_older_than_the_cache_still_links_without_stale_events() {
     assert_eq!(data["outcome"], json!("processed"));
     let topics: Vec<String> = h.emits().into_iter().map(|(t, _)| t).collect();
     assert_eq!(topics, ["github.pr_linked"]);
-    assert_eq!(db_call(&h, AUTOLINK_SQL).params[0], uuid(PR));
+    assert_eq!(db_call(&h, &AUTOLINK_SQL).params[0], uuid(PR));
     h.assert_all_consumed();
 }

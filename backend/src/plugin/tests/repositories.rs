@@ -1,15 +1,18 @@
 //! listLinkedRepositories, linkRepository, unlinkRepository.
 
+use crate::sql;
+use std::sync::LazyLock;
+
 use super::*;
 use crate::generated::api::ErrorCode::*;
 use crate::generated::api::Operation::*;
 
-const CTX_SQL: &str = "SELECT id AS integration_id, access_token_enc FROM github_integrations";
+static CTX_SQL: LazyLock<String> = LazyLock::new(exact::<sql::LinkContext>);
 const CTX_COLUMNS: &[&str] = &["integration_id", "access_token_enc"];
-const INSERT_SQL: &str = "INSERT INTO github_repositories";
-const FILL_SQL: &str = "UPDATE github_repositories SET webhook_id";
-const RELEASE_SQL: &str = r"^DELETE FROM github_repositories WHERE id = \$1 AND webhook_id = 0$";
-const UNLINK_SQL: &str = "FROM github_repositories r JOIN github_integrations";
+static INSERT_SQL: LazyLock<String> = LazyLock::new(exact::<sql::ClaimRepository>);
+static FILL_SQL: LazyLock<String> = LazyLock::new(exact::<sql::FillWebhook>);
+static RELEASE_SQL: LazyLock<String> = LazyLock::new(exact::<sql::ReleaseRepository>);
+static UNLINK_SQL: LazyLock<String> = LazyLock::new(exact::<sql::UnlinkTarget>);
 const UNLINK_COLUMNS: &[&str] = &[
     "owner",
     "repo_name",
@@ -39,7 +42,7 @@ fn link_ready() -> FakeHost {
 fn link_ready_with(repo: Value) -> FakeHost {
     let h = host();
     h.on_query(
-        CTX_SQL,
+        &CTX_SQL,
         CTX_COLUMNS,
         vec![vec![uuid(INTEGRATION), json!(token_enc())]],
     );
@@ -55,7 +58,7 @@ fn claimed() -> FakeHost {
 
 fn claimed_from(h: FakeHost) -> FakeHost {
     h.on_query(
-        INSERT_SQL,
+        &INSERT_SQL,
         &["id", "created_at", "updated_at"],
         vec![vec![uuid(REPO), json!(T1), json!(T1)]],
     );
@@ -66,7 +69,7 @@ fn claimed_from(h: FakeHost) -> FakeHost {
 fn a_racing_link_that_loses_the_claim_touches_no_hook() {
     // The other replica claimed the row: no hook is created, none is deleted.
     let h = link_ready();
-    h.on_query(INSERT_SQL, &["id", "created_at", "updated_at"], vec![]);
+    h.on_query(&INSERT_SQL, &["id", "created_at", "updated_at"], vec![]);
     let r = expect_err(&h, sample(LinkRepository), GithubRepoAlreadyLinked);
     assert_eq!(r.status, 409);
     assert!(
@@ -74,17 +77,15 @@ fn a_racing_link_that_loses_the_claim_touches_no_hook() {
         "{:?}",
         h.fetches()
     );
-    let claim = db_call(&h, INSERT_SQL);
+    let claim = db_call(&h, &INSERT_SQL);
     assert!(
-        claim.sql.contains("ON CONFLICT DO NOTHING"),
+        claim.sql.contains("ON CONFLICT  DO NOTHING"),
         "{}",
         claim.sql
     );
-    assert!(
-        claim
-            .sql
-            .contains("r.github_repo_id IS NULL AND lower(r.full_name) = lower($5::text)")
-    );
+    assert!(claim.sql.contains(
+        "\"r\".\"github_repo_id\" IS NULL AND (lower(\"r\".\"full_name\")) = (lower($5::text))"
+    ));
     assert_eq!(claim.params[7], json!(9001));
     h.assert_all_consumed();
 }
@@ -93,10 +94,10 @@ fn a_racing_link_that_loses_the_claim_touches_no_hook() {
 fn link_repository_refuses_a_repository_linked_under_its_former_name() {
     // GitHub's id decides: the claim conflicts whatever name the existing row has.
     let h = link_ready();
-    h.on_query(INSERT_SQL, &["id", "created_at", "updated_at"], vec![]);
+    h.on_query(&INSERT_SQL, &["id", "created_at", "updated_at"], vec![]);
     expect_err(&h, sample(LinkRepository), GithubRepoAlreadyLinked);
     assert_eq!(
-        db_call(&h, INSERT_SQL).params[..2],
+        db_call(&h, &INSERT_SQL).params[..2],
         [uuid(PROJECT), uuid(INTEGRATION)]
     );
     assert_eq!(
@@ -178,7 +179,7 @@ fn list_linked_repositories_shows_the_stored_clone_url() {
     let mut row = repo_row(REPO, 77);
     row[13] = json!("https://ghe.example.com/acme/widgets.git");
     row[14] = json!(false);
-    h.on_query("FROM \"github_repositories\"", REPO_COLUMNS, vec![row]);
+    h.on_query(&exact::<sql::ListRepositories>(), REPO_COLUMNS, vec![row]);
     let data = expect_ok(&h, sample(ListLinkedRepositories), 200);
     assert_eq!(
         data[0]["clone_url"],
@@ -190,7 +191,7 @@ fn list_linked_repositories_shows_the_stored_clone_url() {
 fn list_linked_repositories_is_one_scoped_query() {
     let h = host();
     h.on_query(
-        "FROM \"github_repositories\"",
+        &exact::<sql::ListRepositories>(),
         REPO_COLUMNS,
         vec![repo_row(REPO, 77), repo_row(LINK, 0)],
     );
@@ -208,7 +209,7 @@ fn list_linked_repositories_is_one_scoped_query() {
     assert_eq!(data[1]["webhook_active"], json!(false));
     let call = &h.db_calls()[0];
     assert!(
-        call.sql.contains("WHERE \"project_id\" = $1"),
+        call.sql.contains("WHERE \"project_id\" = ($1::uuid)"),
         "{}",
         call.sql
     );
@@ -221,7 +222,7 @@ fn link_repository_creates_hook_and_stores_encrypted_secret() {
     let mut repo = github_repo();
     repo["clone_url"] = json!("https://ghe.example.com/acme/widgets.git");
     let h = hook_created_from(claimed_from(link_ready_with(repo)));
-    h.on_query(FILL_SQL, &["updated_at"], vec![vec![json!(T2)]]);
+    h.on_query(&FILL_SQL, &["updated_at"], vec![vec![json!(T2)]]);
     let mut r = sample(LinkRepository);
     r.body = json!({"owner": " acme ", "repo_name": "widgets.git"})
         .to_string()
@@ -237,7 +238,7 @@ fn link_repository_creates_hook_and_stores_encrypted_secret() {
             "created_at": T1, "updated_at": T2
         })
     );
-    let ctx = db_call(&h, CTX_SQL);
+    let ctx = db_call(&h, &CTX_SQL);
     assert_eq!(ctx.params, vec![uuid(PROJECT)]);
     // The hook: our URL, JSON, the three events, a fresh 64-hex secret.
     let create = h
@@ -255,8 +256,8 @@ fn link_repository_creates_hook_and_stores_encrypted_secret() {
     assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()));
     // The claimed row: GitHub repo id and the secret encrypted under ENCRYPTION_KEY, stored
     // before the hook exists (so its ping verifies); then the hook id.
-    let insert = db_call(&h, INSERT_SQL);
-    assert!(insert.sql.contains("ON CONFLICT DO NOTHING"));
+    let insert = db_call(&h, &INSERT_SQL);
+    assert!(insert.sql.contains("ON CONFLICT  DO NOTHING"));
     assert_eq!(insert.params[0], uuid(PROJECT));
     assert_eq!(insert.params[1], uuid(INTEGRATION));
     assert_eq!(insert.params[7], json!(9001));
@@ -268,7 +269,7 @@ fn link_repository_creates_hook_and_stores_encrypted_secret() {
     assert_eq!(insert.params[10], json!(true));
     let stored = insert.params[5].as_str().unwrap();
     assert_eq!(key().decrypt_string(stored).unwrap(), secret);
-    assert_eq!(db_call(&h, FILL_SQL).params, vec![uuid(REPO), json!(77)]);
+    assert_eq!(db_call(&h, &FILL_SQL).params, vec![uuid(REPO), json!(77)]);
     let order: Vec<String> = h
         .db_calls()
         .iter()
@@ -306,17 +307,20 @@ fn link_repository_replaces_a_stale_hook_with_our_url() {
         200,
         &json!([{"id": 12, "config": {"url": "https://elsewhere.example/hook"}}, {"id": 55, "config": {"url": hook_url()}}]),
     );
-    h.on_query("webhook_id = \\$2::bigint", &["?column?"], vec![]);
+    h.on_query(&exact::<sql::LiveWebhook>(), &["?column?"], vec![]);
     h.on_fetch(
         "DELETE",
         &format!("{GH}/repos/acme/widgets/hooks/55"),
         FetchResponse::new(204, ""),
     );
     h.on_fetch("POST", &hooks_url(), gh_json(201, json!({"id": 78})));
-    h.on_query(FILL_SQL, &["updated_at"], vec![vec![json!(T1)]]);
+    h.on_query(&FILL_SQL, &["updated_at"], vec![vec![json!(T1)]]);
     expect_ok(&h, sample(LinkRepository), 201);
-    assert_eq!(db_call(&h, FILL_SQL).params[1], json!(78));
-    assert_eq!(db_call(&h, "webhook_id = $2::bigint").params[1], json!(55));
+    assert_eq!(db_call(&h, &FILL_SQL).params[1], json!(78));
+    assert_eq!(
+        db_call(&h, &exact::<sql::LiveWebhook>()).params[1],
+        json!(55)
+    );
     h.assert_all_consumed();
 }
 
@@ -336,11 +340,11 @@ fn link_repository_keeps_an_existing_hook_that_a_row_still_uses() {
         &json!([{"id": 55, "config": {"url": hook_url()}}]),
     );
     h.on_query(
-        "webhook_id = \\$2::bigint",
+        &exact::<sql::LiveWebhook>(),
         &["?column?"],
         vec![vec![json!(1)]],
     );
-    h.on_exec(RELEASE_SQL, 1);
+    h.on_exec(&RELEASE_SQL, 1);
     expect_err(&h, sample(LinkRepository), GithubRepoAlreadyLinked);
     assert!(h.fetches().iter().all(|f| f.method != "DELETE"));
     h.assert_all_consumed();
@@ -399,7 +403,7 @@ pub(super) fn link_repository_requires_public_url() {
 #[test]
 pub(super) fn link_repository_not_connected() {
     let h = host();
-    h.on_query(CTX_SQL, CTX_COLUMNS, vec![]);
+    h.on_query(&CTX_SQL, CTX_COLUMNS, vec![]);
     expect_err(&h, sample(LinkRepository), GithubIntegrationNotFound);
     assert_eq!(h.calls().fetch, 0);
 }
@@ -407,7 +411,7 @@ pub(super) fn link_repository_not_connected() {
 #[test]
 pub(super) fn link_repository_unlinked_while_linking_removes_its_hook() {
     let h = hook_created();
-    h.on_query(FILL_SQL, &["updated_at"], vec![]);
+    h.on_query(&FILL_SQL, &["updated_at"], vec![]);
     h.on_fetch(
         "DELETE",
         &format!("{GH}/repos/acme/widgets/hooks/77"),
@@ -422,7 +426,7 @@ pub(super) fn link_repository_unlinked_while_linking_removes_its_hook() {
 #[test]
 pub(super) fn link_repository_insert_failure_is_internal_before_any_hook() {
     let h = link_ready();
-    h.on_query_err(INSERT_SQL, DB_DETAIL);
+    h.on_query_err(&INSERT_SQL, DB_DETAIL);
     expect_err(&h, sample(LinkRepository), InternalError);
     assert!(h.fetches().iter().all(|f| f.method == "GET"));
 }
@@ -430,8 +434,8 @@ pub(super) fn link_repository_insert_failure_is_internal_before_any_hook() {
 #[test]
 pub(super) fn link_repository_fill_failure_removes_hook_and_row() {
     let h = hook_created();
-    h.on_query_err(FILL_SQL, DB_DETAIL);
-    h.on_exec(RELEASE_SQL, 1);
+    h.on_query_err(&FILL_SQL, DB_DETAIL);
+    h.on_exec(&RELEASE_SQL, 1);
     h.on_fetch_json(
         "DELETE",
         &format!("{GH}/repos/acme/widgets/hooks/77"),
@@ -440,7 +444,7 @@ pub(super) fn link_repository_fill_failure_removes_hook_and_row() {
     );
     expect_err(&h, sample(LinkRepository), InternalError);
     assert_hook_removed(&h, 77);
-    assert_eq!(db_call(&h, "webhook_id = 0").params, vec![uuid(REPO)]);
+    assert_eq!(db_call(&h, &RELEASE_SQL).params, vec![uuid(REPO)]);
     // The failed cleanup is logged.
     assert!(
         h.logs()
@@ -454,7 +458,7 @@ pub(super) fn link_repository_repo_not_accessible() {
     for status in [404, 403] {
         let h = host();
         h.on_query(
-            CTX_SQL,
+            &CTX_SQL,
             CTX_COLUMNS,
             vec![vec![uuid(INTEGRATION), json!(token_enc())]],
         );
@@ -467,7 +471,7 @@ pub(super) fn link_repository_repo_not_accessible() {
 fn repo_read_fails(resp: Result<FetchResponse, &str>) -> FakeHost {
     let h = host();
     h.on_query(
-        CTX_SQL,
+        &CTX_SQL,
         CTX_COLUMNS,
         vec![vec![uuid(INTEGRATION), json!(token_enc())]],
     );
@@ -501,7 +505,7 @@ pub(super) fn link_repository_github_unavailable() {
 #[test]
 pub(super) fn link_repository_webhook_url_not_public() {
     let h = claimed();
-    h.on_exec(RELEASE_SQL, 1);
+    h.on_exec(&RELEASE_SQL, 1);
     h.on_fetch_json(
         "POST",
         &hooks_url(),
@@ -526,7 +530,7 @@ pub(super) fn link_repository_webhook_creation_failed() {
         ),
     ] {
         let h = claimed();
-        h.on_exec(RELEASE_SQL, 1);
+        h.on_exec(&RELEASE_SQL, 1);
         h.on_fetch("POST", &hooks_url(), resp);
         expect_err(&h, sample(LinkRepository), GithubWebhookCreationFailed);
         h.assert_all_consumed();
@@ -536,7 +540,7 @@ pub(super) fn link_repository_webhook_creation_failed() {
 #[test]
 pub(super) fn link_repository_without_hook_admin_rights() {
     let h = claimed();
-    h.on_exec(RELEASE_SQL, 1);
+    h.on_exec(&RELEASE_SQL, 1);
     h.on_fetch_json("POST", &hooks_url(), 404, &json!({"message": "Not Found"}));
     expect_err(
         &h,
@@ -550,7 +554,7 @@ pub(super) fn link_repository_without_hook_admin_rights() {
 fn unlink_repository_deletes_webhook_and_row() {
     let h = host();
     h.on_query(
-        UNLINK_SQL,
+        &UNLINK_SQL,
         UNLINK_COLUMNS,
         vec![vec![
             json!("acme"),
@@ -565,17 +569,18 @@ fn unlink_repository_deletes_webhook_and_row() {
         &format!("{GH}/repos/acme/widgets/hooks/77"),
         FetchResponse::new(204, ""),
     );
-    h.on_exec(
-        "^DELETE FROM github_repositories WHERE id = \\$1 AND project_id = \\$2$",
-        1,
-    );
+    h.on_exec(&exact::<sql::DeleteRepository>(), 1);
     let data = expect_ok(&h, sample(UnlinkRepository), 200);
     assert_eq!(data, json!({"id": REPO, "webhook_deleted": true}));
-    let lookup = db_call(&h, UNLINK_SQL);
-    assert!(lookup.sql.contains("r.id = $1 AND r.project_id = $2"));
+    let lookup = db_call(&h, &UNLINK_SQL);
+    assert!(
+        lookup
+            .sql
+            .contains("\"r\".\"id\" = ($1::uuid) AND \"r\".\"project_id\" = ($2::uuid)")
+    );
     assert_eq!(lookup.params, vec![uuid(REPO), uuid(PROJECT)]);
     assert_eq!(
-        db_call(&h, "DELETE FROM github_repositories").params,
+        db_call(&h, &exact::<sql::DeleteRepository>()).params,
         vec![uuid(REPO), uuid(PROJECT)]
     );
     h.assert_all_consumed();
@@ -585,7 +590,7 @@ fn unlink_repository_deletes_webhook_and_row() {
 fn unlink_repository_reports_a_webhook_failure_and_still_unlinks() {
     let h = host();
     h.on_query(
-        UNLINK_SQL,
+        &UNLINK_SQL,
         UNLINK_COLUMNS,
         vec![vec![
             json!("acme"),
@@ -601,7 +606,7 @@ fn unlink_repository_reports_a_webhook_failure_and_still_unlinks() {
         403,
         &json!({"message": "Must have admin rights to Repository."}),
     );
-    h.on_exec("DELETE FROM github_repositories", 1);
+    h.on_exec(&exact::<sql::DeleteRepository>(), 1);
     let data = expect_ok(&h, sample(UnlinkRepository), 200);
     assert_eq!(data["webhook_deleted"], json!(false));
     assert!(
@@ -616,7 +621,7 @@ fn unlink_repository_reports_a_webhook_failure_and_still_unlinks() {
 #[test]
 pub(super) fn unlink_repository_of_another_project_is_404() {
     let h = host();
-    h.on_query(UNLINK_SQL, UNLINK_COLUMNS, vec![]);
+    h.on_query(&UNLINK_SQL, UNLINK_COLUMNS, vec![]);
     expect_err(&h, sample(UnlinkRepository), GithubRepositoryNotFound);
     assert_eq!(h.calls().db(), 1);
     assert_eq!(h.db_calls()[0].params, vec![uuid(REPO), uuid(PROJECT)]);
@@ -628,7 +633,7 @@ pub(super) fn unlink_repository_of_another_project_is_404() {
 pub(super) fn unlink_repository_db_failure_is_internal() {
     let h = host();
     h.on_query(
-        UNLINK_SQL,
+        &UNLINK_SQL,
         UNLINK_COLUMNS,
         vec![vec![
             json!("acme"),
@@ -638,7 +643,7 @@ pub(super) fn unlink_repository_db_failure_is_internal() {
             json!(token_enc()),
         ]],
     );
-    h.on_exec_err("DELETE FROM github_repositories", DB_DETAIL);
+    h.on_exec_err(&exact::<sql::DeleteRepository>(), DB_DETAIL);
     expect_err(&h, sample(UnlinkRepository), InternalError);
     assert_eq!(
         h.calls().fetch,

@@ -5,6 +5,7 @@
 use super::*;
 use crate::generated::api::ErrorCode::*;
 use crate::generated::api::Operation;
+use crate::sql;
 
 #[test]
 fn undeclared_paths_and_methods_are_route_not_found() {
@@ -55,7 +56,7 @@ pub(super) fn another_projects_caller_is_forbidden_everywhere() {
     }
     // The webhook is public: the caller's project is irrelevant, the path's is used.
     let h = host();
-    h.on_query("FROM github_repositories r JOIN projects", &["id"], vec![]);
+    h.on_query(&exact::<sql::HookRepoCandidates>(), &["id"], vec![]);
     let mut r = sample(Operation::ReceiveWebhook);
     r.project_id = OTHER_PROJECT.to_string();
     expect_err(&h, r, WebhookRepositoryNotFound);
@@ -145,7 +146,7 @@ pub(super) fn a_failing_first_db_call_is_an_internal_error_without_db_text() {
 fn success_envelopes_are_json_with_data() {
     let h = host();
     h.on_query(
-        "FROM github_integrations",
+        &exact::<sql::IntegrationTimestamps>(),
         &["created_at", "updated_at"],
         vec![],
     );

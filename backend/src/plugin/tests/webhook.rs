@@ -1,10 +1,13 @@
 //! receiveWebhook: signatures (fail closed), auto-link, idempotent deliveries, budgets.
 
+use crate::sql;
+use std::sync::LazyLock;
+
 use super::*;
 use crate::generated::api::ErrorCode::*;
 use crate::signature;
 
-pub(super) const LOOKUP_SQL: &str = "FROM github_repositories r JOIN projects p";
+pub(super) static LOOKUP_SQL: LazyLock<String> = LazyLock::new(exact::<sql::HookRepoCandidates>);
 pub(super) const LOOKUP_COLUMNS: &[&str] = &[
     "id",
     "owner",
@@ -14,14 +17,13 @@ pub(super) const LOOKUP_COLUMNS: &[&str] = &[
     "webhook_secret_enc",
     "task_id_prefix",
 ];
-pub(super) const CLAIM_SQL: &str = "INSERT INTO github_webhook_deliveries";
-pub(super) const COMPLETE_SQL: &str =
-    "^WITH done AS \\(UPDATE github_webhook_deliveries SET completed_at";
+pub(super) static CLAIM_SQL: LazyLock<String> = LazyLock::new(exact::<sql::ClaimDelivery>);
+pub(super) static COMPLETE_SQL: LazyLock<String> = LazyLock::new(exact::<sql::CompleteDelivery>);
 
 /// A claim that succeeds, and the completion (with retention) after the work succeeded.
 pub(super) fn claim(h: &FakeHost, delivery_id: &str) {
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!(delivery_id)]]);
-    h.on_exec(COMPLETE_SQL, 1);
+    h.on_query(&CLAIM_SQL, &["delivery_id"], vec![vec![json!(delivery_id)]]);
+    h.on_exec(&COMPLETE_SQL, 1);
 }
 
 /// A candidate row as the lookup returns it.
@@ -36,9 +38,9 @@ pub(super) fn candidate(secret_enc: &str, prefix: &str) -> Vec<Value> {
         json!(prefix),
     ]
 }
-const UPSERT_SQL: &str = "INSERT INTO github_pull_requests";
-const AUTOLINK_SQL: &str = "INSERT INTO github_task_pr_links";
-const BRANCH_SQL: &str = "INSERT INTO github_task_branches";
+static UPSERT_SQL: LazyLock<String> = LazyLock::new(exact::<sql::UpsertPrReturningLinks>);
+static AUTOLINK_SQL: LazyLock<String> = LazyLock::new(exact::<sql::AutoLinkPr>);
+static BRANCH_SQL: LazyLock<String> = LazyLock::new(exact::<sql::AutoLinkBranch>);
 const ZERO: &str = "0000000000000000000000000000000000000000";
 
 fn repository() -> Value {
@@ -75,7 +77,7 @@ pub fn delivery(event: &str, payload: &Value, delivery_id: Option<&str>) -> Requ
 
 pub(super) fn lookup(h: &FakeHost, prefix: &str) {
     h.on_query(
-        LOOKUP_SQL,
+        &LOOKUP_SQL,
         LOOKUP_COLUMNS,
         vec![candidate(&secret_enc(), prefix)],
     );
@@ -115,7 +117,7 @@ fn ping_with_a_valid_signature_is_processed_with_one_lookup() {
         json!({"event": "ping", "outcome": "processed", "delivery_id": "d-1"})
     );
     let call = &h.db_calls()[0];
-    assert!(call.sql.contains("r.project_id = $1"));
+    assert!(call.sql.contains("\"r\".\"project_id\" = ($1::uuid)"));
     assert_eq!(
         call.params,
         vec![uuid(PROJECT), json!(9001), json!("acme/widgets")]
@@ -191,7 +193,11 @@ pub(super) fn empty_or_undecryptable_secret_fails_closed() {
         .encrypt(SECRET.as_bytes(), &[4; 12]);
     for stored in [String::new(), "nothex".to_string(), other] {
         let h = host();
-        h.on_query(LOOKUP_SQL, LOOKUP_COLUMNS, vec![candidate(&stored, "PROJ")]);
+        h.on_query(
+            &LOOKUP_SQL,
+            LOOKUP_COLUMNS,
+            vec![candidate(&stored, "PROJ")],
+        );
         // Even a body "signed" with an empty key must not pass.
         let mut r = delivery(
             "push",
@@ -220,7 +226,7 @@ pub(super) fn webhook_without_encryption_key_is_500_not_accepted() {
 #[test]
 pub(super) fn webhook_for_a_repo_of_another_project_is_404() {
     let h = host();
-    h.on_query(LOOKUP_SQL, LOOKUP_COLUMNS, vec![]);
+    h.on_query(&LOOKUP_SQL, LOOKUP_COLUMNS, vec![]);
     let mut r = delivery("ping", &json!({}), None);
     r.path = format!("projects/{OTHER_PROJECT}/webhook");
     expect_err(&h, r, WebhookRepositoryNotFound);
@@ -273,7 +279,7 @@ pub(super) fn webhook_bad_requests() {
 #[test]
 pub(super) fn webhook_lookup_failure_is_internal() {
     let h = host();
-    h.on_query_err(LOOKUP_SQL, DB_DETAIL);
+    h.on_query_err(&LOOKUP_SQL, DB_DETAIL);
     expect_err(&h, delivery("ping", &json!({}), None), InternalError);
     assert_rejected(&h);
 }
@@ -284,11 +290,11 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
     lookup(&h, "PROJ");
     claim(&h, "d-10");
     h.on_query(
-        UPSERT_SQL,
+        &UPSERT_SQL,
         &["id", "linked_tasks"],
         vec![vec![uuid(PR), json!(format!("[\"{TASK2}\"]"))]],
     );
-    h.on_query(AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    h.on_query(&AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
     let payload = pr_payload("opened", "open", "feat/PROJ-42-x", "PROJ-7: Add auth");
     let data = outcome(&h, delivery("pull_request", &payload, Some("d-10")));
     assert_eq!(
@@ -298,31 +304,29 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
     // lookup, claim, upsert, auto-link, completion (the claim's lease needs the last one)
     assert_eq!(h.calls().db(), 5, "budget: {:?}", h.db_calls());
 
-    let claim = db_call(&h, CLAIM_SQL);
+    let claim = db_call(&h, &CLAIM_SQL);
     assert_eq!(
         claim.params,
         vec![json!("d-10"), uuid(REPO), json!("pull_request")]
     );
-    let upsert = db_call(&h, UPSERT_SQL);
-    assert!(
-        upsert
-            .sql
-            .contains("EXCLUDED.github_updated_at >= pr.github_updated_at")
-    );
+    let upsert = db_call(&h, &UPSERT_SQL);
+    assert!(upsert.sql.contains(
+        "\"excluded\".\"github_updated_at\" >= \"github_pull_requests\".\"github_updated_at\""
+    ));
     assert_eq!(upsert.params[0], uuid(PROJECT));
     assert_eq!(upsert.params[11], json!(T2));
-    let link = db_call(&h, AUTOLINK_SQL);
+    let link = db_call(&h, &AUTOLINK_SQL);
     assert!(
         link.sql
-            .contains("t.project_id = $4 AND t.deleted_at IS NULL")
+            .contains("\"t\".\"project_id\" = ($4::uuid) AND \"t\".\"deleted_at\" IS NULL")
     );
     assert!(
         link.sql
-            .contains("JOIN tasks t ON t.id = b.task_id AND t.deleted_at IS NULL")
+            .contains("JOIN \"tasks\" AS \"t\" ON \"t\".\"id\" = \"b\".\"task_id\" AND \"t\".\"deleted_at\" IS NULL")
     );
     assert!(
         link.sql
-            .contains("ON CONFLICT (task_id, pull_request_id) DO NOTHING")
+            .contains("ON CONFLICT (\"task_id\", \"pull_request_id\") DO NOTHING")
     );
     assert_eq!(
         link.params,
@@ -332,7 +336,16 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
             json!("feat/PROJ-42-x"),
             uuid(PROJECT),
             json!(42),
-            json!(7)
+            json!(7),
+            // the eight key slots left over
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
         ]
     );
 
@@ -361,7 +374,7 @@ fn pull_request_closed_merged_updates_linked_tasks_without_linking() {
     lookup(&h, "PROJ");
     claim(&h, "d-11");
     h.on_query(
-        UPSERT_SQL,
+        &UPSERT_SQL,
         &["id", "linked_tasks"],
         vec![vec![uuid(PR), json!(format!("[\"{TASK}\"]"))]],
     );
@@ -369,7 +382,7 @@ fn pull_request_closed_merged_updates_linked_tasks_without_linking() {
     payload["pull_request"]["merged"] = json!(true);
     payload["pull_request"]["merged_at"] = json!(T2);
     outcome(&h, delivery("pull_request", &payload, Some("d-11")));
-    assert_eq!(db_call(&h, UPSERT_SQL).params[5], json!("merged"));
+    assert_eq!(db_call(&h, &UPSERT_SQL).params[5], json!("merged"));
     let emits = h.emits();
     assert_eq!(emits.len(), 1);
     assert_eq!(emits[0].0, "github.pr_updated");
@@ -382,7 +395,7 @@ fn pull_request_closed_merged_updates_linked_tasks_without_linking() {
 fn redelivery_is_a_duplicate_without_events() {
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![]);
+    h.on_query(&CLAIM_SQL, &["delivery_id"], vec![]);
     let data = outcome(
         &h,
         delivery(
@@ -401,7 +414,7 @@ fn stale_delivery_is_ignored_without_events() {
     let h = host();
     lookup(&h, "PROJ");
     claim(&h, "d-12");
-    h.on_query(UPSERT_SQL, &["id", "linked_tasks"], vec![]);
+    h.on_query(&UPSERT_SQL, &["id", "linked_tasks"], vec![]);
     let data = outcome(
         &h,
         delivery(
@@ -419,12 +432,9 @@ fn stale_delivery_is_ignored_without_events() {
 pub(super) fn processing_failure_releases_the_claim_and_is_5xx() {
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-13")]]);
-    h.on_query_err(UPSERT_SQL, DB_DETAIL);
-    h.on_exec(
-        "^DELETE FROM github_webhook_deliveries WHERE delivery_id = \\$1 AND completed_at IS NULL$",
-        1,
-    );
+    h.on_query(&CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-13")]]);
+    h.on_query_err(&UPSERT_SQL, DB_DETAIL);
+    h.on_exec(&exact::<sql::ReleaseDelivery>(), 1);
     let r = expect_err(
         &h,
         delivery(
@@ -436,7 +446,7 @@ pub(super) fn processing_failure_releases_the_claim_and_is_5xx() {
     );
     assert!(r.status >= 500);
     assert_eq!(
-        db_call(&h, "DELETE FROM github_webhook_deliveries").params,
+        db_call(&h, &exact::<sql::ReleaseDelivery>()).params,
         vec![json!("d-13")]
     );
     assert_eq!(h.emits(), vec![]);
@@ -448,7 +458,7 @@ fn push_creating_a_task_branch_links_it_and_emits() {
     let h = host();
     lookup(&h, "PROJ");
     claim(&h, "d-20");
-    h.on_query(BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    h.on_query(&BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
     let data = outcome(
         &h,
         delivery(
@@ -458,16 +468,16 @@ fn push_creating_a_task_branch_links_it_and_emits() {
         ),
     );
     assert_eq!(data["outcome"], json!("processed"));
-    let insert = db_call(&h, BRANCH_SQL);
+    let insert = db_call(&h, &BRANCH_SQL);
     assert!(
         insert
             .sql
-            .contains("t.project_id = $3 AND t.deleted_at IS NULL")
+            .contains("\"t\".\"project_id\" = ($3::uuid) AND \"t\".\"deleted_at\" IS NULL")
     );
     assert!(
         insert
             .sql
-            .contains("ON CONFLICT (task_id, repo_id, branch_name) DO NOTHING")
+            .contains("ON CONFLICT (\"task_id\", \"repo_id\", \"branch_name\") DO NOTHING")
     );
     assert_eq!(
         insert.params,
@@ -475,7 +485,12 @@ fn push_creating_a_task_branch_links_it_and_emits() {
             uuid(REPO),
             json!("feat/PROJ-42-x"),
             uuid(PROJECT),
-            json!(42)
+            json!(42),
+            // the four key slots left over
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
         ]
     );
     assert_eq!(
@@ -494,7 +509,7 @@ fn push_of_an_already_linked_branch_emits_nothing() {
     let h = host();
     lookup(&h, "PROJ");
     claim(&h, "d-21");
-    h.on_query(BRANCH_SQL, &["task_id"], vec![]);
+    h.on_query(&BRANCH_SQL, &["task_id"], vec![]);
     let data = outcome(
         &h,
         delivery(
@@ -568,7 +583,7 @@ fn task_keys_follow_the_project_prefix() {
         let h = host();
         lookup(&h, prefix);
         claim(&h, "d-23");
-        h.on_query(BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+        h.on_query(&BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
         outcome(
             &h,
             delivery(
@@ -578,7 +593,7 @@ fn task_keys_follow_the_project_prefix() {
             ),
         );
         assert_eq!(
-            db_call(&h, BRANCH_SQL).params[3],
+            db_call(&h, &BRANCH_SQL).params[3],
             json!(number),
             "{prefix} {branch}"
         );
@@ -600,7 +615,7 @@ fn unknown_events_and_deliveries_without_id() {
     // Without X-GitHub-Delivery there is nothing to claim: applied directly.
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    h.on_query(&BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
     let data = outcome(
         &h,
         delivery(
@@ -622,7 +637,7 @@ fn accepted_pr_delivery(h: &FakeHost, delivery_id: &str) {
     lookup(h, "PROJ");
     claim(h, delivery_id);
     h.on_query(
-        UPSERT_SQL,
+        &UPSERT_SQL,
         &["id", "linked_tasks"],
         vec![vec![uuid(PR), json!("[]")]],
     );
@@ -643,13 +658,15 @@ fn a_fork_pr_is_not_linked_through_a_same_named_branch_of_the_base_repository() 
     for head_repo in [Some(4242), None] {
         let h = host();
         accepted_pr_delivery(&h, "d-30");
-        h.on_query(AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+        h.on_query(&AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
         let payload = pr_payload_from(head_repo, "feat/PROJ-42-x", "Fix");
         outcome(&h, delivery("pull_request", &payload, Some("d-30")));
-        let link = db_call(&h, AUTOLINK_SQL);
-        assert!(!link.sql.contains("github_task_branches"), "{}", link.sql);
-        // Only the key in the branch name remains: the PR id, the project and task 42.
-        assert_eq!(link.params, vec![uuid(PR), uuid(PROJECT), json!(42)]);
+        let link = db_call(&h, &AUTOLINK_SQL);
+        // No head branch (NULL matches no linked branch): only the key in the branch name
+        // remains, task 42; the other key slots are NULL.
+        let mut expected = vec![uuid(PR), uuid(REPO), Value::Null, uuid(PROJECT), json!(42)];
+        expected.resize(14, Value::Null);
+        assert_eq!(link.params, expected);
         h.assert_all_consumed();
     }
 }
@@ -674,15 +691,18 @@ fn a_fork_pr_naming_no_task_makes_no_auto_link_query() {
 fn a_pr_from_the_same_repository_still_links_through_its_branch() {
     let h = host();
     accepted_pr_delivery(&h, "d-32");
-    h.on_query(AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    h.on_query(&AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
     let payload = pr_payload_from(Some(9001), "patch-1", "Typo");
     outcome(&h, delivery("pull_request", &payload, Some("d-32")));
-    let link = db_call(&h, AUTOLINK_SQL);
+    let link = db_call(&h, &AUTOLINK_SQL);
     assert!(
-        link.sql.contains("b.repo_id = $2 AND b.branch_name = $3"),
+        link.sql
+            .contains("\"b\".\"repo_id\" = ($2::uuid) AND \"b\".\"branch_name\" = ($3::text)"),
         "{}",
         link.sql
     );
-    assert_eq!(link.params, vec![uuid(PR), uuid(REPO), json!("patch-1")]);
+    let mut expected = vec![uuid(PR), uuid(REPO), json!("patch-1"), uuid(PROJECT)];
+    expected.resize(14, Value::Null);
+    assert_eq!(link.params, expected);
     h.assert_all_consumed();
 }
