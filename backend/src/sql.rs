@@ -14,13 +14,6 @@ pub trait Statement {
     type Row: FromRow;
 }
 
-/// A row whose columns are not read (`SELECT 1`, statements run for their effect).
-impl FromRow for () {
-    fn from_row(_: &RowRef<'_>) -> Result<Self, DecodeError> {
-        Ok(())
-    }
-}
-
 /// Parameter values as the host binds them (paca-host-contract §2.2): strings for uuid,
 /// text and timestamps, JSON numbers and booleans as they are.
 mod bind {

@@ -269,6 +269,13 @@ pub trait FromRow: Sized {
     fn from_row(row: &RowRef<'_>) -> Result<Self, DecodeError>;
 }
 
+/// A row whose columns are not read (`SELECT 1`, statements run for their effect).
+impl FromRow for () {
+    fn from_row(_: &RowRef<'_>) -> Result<Self, DecodeError> {
+        Ok(())
+    }
+}
+
 impl QueryResult {
     /// The rows (none when the host sent `rows: null`).
     pub fn rows(&self) -> impl Iterator<Item = RowRef<'_>> {
