@@ -214,9 +214,218 @@ impl Params {
 pub fn catalogue() -> Vec<Statement> {
     let mut all = statements::all();
     all.extend(raw::all());
+    for s in &mut all {
+        s.sql = compact(&s.sql);
+    }
     let mut names = std::collections::BTreeSet::new();
     for s in &all {
         assert!(names.insert(s.name), "statement `{}` defined twice", s.name);
     }
     all
+}
+
+/// Words PostgreSQL refuses as a bare column or table name (its reserved and
+/// type/function-name keywords): those keep their quotes.
+const RESERVED: &[&str] = &[
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
+/// The SQL as the wasm carries it, shorter than sea-query writes it (the module is
+/// size-budgeted): `"name"` loses its quotes where the bare word means the same (lowercase,
+/// not a keyword), and `($3::uuid)` its parentheses. String literals are left alone; the
+/// PREPARE test runs the compacted text.
+pub fn compact(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '\'' => {
+                // a literal up to its closing quote ('' is an escaped quote inside it)
+                let mut end = 1;
+                let bytes = rest.as_bytes();
+                while end < bytes.len() {
+                    if bytes[end] == b'\'' {
+                        if bytes.get(end + 1) == Some(&b'\'') {
+                            end += 2;
+                            continue;
+                        }
+                        end += 1;
+                        break;
+                    }
+                    end += 1;
+                }
+                out.push_str(&rest[..end]);
+                rest = &rest[end..];
+            }
+            '"' => {
+                let close = rest[1..].find('"').map(|i| i + 1);
+                match close {
+                    Some(i) if bare(&rest[1..i]) => {
+                        out.push_str(&rest[1..i]);
+                        rest = &rest[i + 1..];
+                    }
+                    _ => {
+                        let end = close.map_or(rest.len(), |i| i + 1);
+                        out.push_str(&rest[..end]);
+                        rest = &rest[end..];
+                    }
+                }
+            }
+            '(' => match cast_param(&rest[1..]) {
+                Some(len) if rest[1 + len..].starts_with(')') => {
+                    out.push_str(&rest[1..1 + len]);
+                    rest = &rest[len + 2..];
+                }
+                _ => {
+                    out.push('(');
+                    rest = &rest[1..];
+                }
+            },
+            _ => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
+fn bare(ident: &str) -> bool {
+    let mut chars = ident.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !RESERVED.contains(&ident)
+}
+
+/// The length of a `$n::type` at the start of `s` (type: lowercase letters and `[]`).
+fn cast_param(s: &str) -> Option<usize> {
+    let digits = s.strip_prefix('$')?;
+    let n = digits.bytes().take_while(u8::is_ascii_digit).count();
+    let after = digits[n..].strip_prefix("::")?;
+    let t = after
+        .bytes()
+        .take_while(|b| b.is_ascii_lowercase() || *b == b'[' || *b == b']')
+        .count();
+    (n > 0 && t > 0).then_some(1 + n + 2 + t)
+}
+
+#[cfg(test)]
+mod compact_tests {
+    use super::compact;
+
+    #[test]
+    fn drops_quotes_and_cast_parentheses_but_not_inside_literals_or_keywords() {
+        assert_eq!(
+            compact(
+                r#"SELECT "id", "user", "Mixed" FROM "t" WHERE "id" = ($1::uuid) AND "x" IN ($2::text, $3::text)"#
+            ),
+            r#"SELECT id, "user", "Mixed" FROM t WHERE id = $1::uuid AND x IN ($2::text, $3::text)"#
+        );
+        assert_eq!(
+            compact(r#"SELECT '"id" (''$1::uuid'')' AS "a", coalesce(json_agg("b"), '[]'::json)"#),
+            r#"SELECT '"id" (''$1::uuid'')' AS a, coalesce(json_agg(b), '[]'::json)"#
+        );
+    }
 }

@@ -60,7 +60,7 @@ fn list_task_branches_one_scoped_query() {
     let call = &h.db_calls()[0];
     assert!(
         call.sql
-            .contains("\"t\".\"id\" = ($1::uuid) AND \"t\".\"project_id\" = ($2::uuid) AND \"t\".\"deleted_at\" IS NULL")
+            .contains("t.id = $1::uuid AND t.project_id = $2::uuid AND t.deleted_at IS NULL")
     );
     assert_eq!(call.params, vec![uuid(TASK), uuid(PROJECT)]);
     assert_eq!(h.calls().db(), 1);
@@ -227,7 +227,7 @@ fn create_branch_linked_first_by_a_push_webhook_is_a_success_without_event() {
     assert!(
         db_call(&h, &INSERT_SQL)
             .sql
-            .contains("(xmax) = (0) AS \"inserted\"")
+            .contains("(xmax) = (0) AS inserted")
     );
     h.assert_all_consumed();
 }

@@ -118,7 +118,7 @@ fn a_repository_linked_before_clone_urls_is_completed_from_github_once() {
     assert!(
         update
             .sql
-            .contains("WHERE \"id\" = ($4::uuid) AND \"project_id\" = ($5::uuid)")
+            .contains("WHERE id = $4::uuid AND project_id = $5::uuid")
     );
     assert_eq!((h.calls().db(), h.calls().fetch), (2, 1));
     h.assert_all_consumed();
@@ -175,11 +175,11 @@ fn clone_info_hands_out_the_token_and_records_the_task_activity() {
     assert_eq!(q.params, vec![uuid(PROJECT), uuid(REPO), uuid(TASK)]);
     assert!(
         q.sql
-            .contains("\"r\".\"id\" = ($2::uuid) AND \"r\".\"project_id\" = \"i\".\"project_id\"")
+            .contains("r.id = $2::uuid AND r.project_id = i.project_id")
     );
     assert!(
         q.sql.contains(
-            "\"t\".\"project_id\" = \"i\".\"project_id\" AND \"t\".\"deleted_at\" IS NULL"
+            "t.project_id = i.project_id AND t.deleted_at IS NULL"
         )
     );
     let activities = h.activities();

@@ -31,8 +31,8 @@ fn task_deleted_removes_links_only_for_really_deleted_tasks() {
         "the task id, not the activity id"
     );
     assert!(call.sql.contains("NOT EXISTS"));
-    assert!(call.sql.contains("\"deleted_at\" IS NULL"));
-    assert!(call.sql.contains("DELETE FROM \"github_task_branches\""));
+    assert!(call.sql.contains("deleted_at IS NULL"));
+    assert!(call.sql.contains("DELETE FROM github_task_branches"));
     h.assert_all_consumed();
 }
 

@@ -93,7 +93,7 @@ fn set_token_validates_with_github_and_stores_it_encrypted() {
     assert!(
         insert
             .sql
-            .contains("ON CONFLICT (\"project_id\") DO UPDATE")
+            .contains("ON CONFLICT (project_id) DO UPDATE")
     );
     assert_eq!(insert.params[0], uuid(PROJECT));
     let stored = insert.params[1].as_str().unwrap();
@@ -259,7 +259,7 @@ fn delete_token_removes_rows_first_then_hooks_and_reports_failures() {
     assert!(failures[0]["reason"].as_str().unwrap().contains("500"));
     let delete = db_call(&h, &DELETE_SQL);
     assert_eq!(delete.params, vec![uuid(PROJECT)]);
-    assert!(delete.sql.contains("\"r\".\"webhook_id\" > (0)"));
+    assert!(delete.sql.contains("r.webhook_id > (0)"));
     // One DB call, and it comes before any GitHub call: rows never outlive a half-done cleanup.
     assert_eq!(h.calls().db(), 1);
     assert!(
@@ -332,7 +332,7 @@ fn list_accessible_repositories_pages_with_the_link_header() {
         gh_json(200, json!([accessible_repo("widgets", true), accessible_repo("gadgets", false)]))
             .with_header(
                 "Link",
-                &format!("<{GH}/user/repos?per_page=2&page=4>; rel=\"next\", <{GH}/user/repos?per_page=2&page=9>; rel=\"last\""),
+                &format!("<{GH}/user/repos?per_page=2&page=4>; rel=next, <{GH}/user/repos?per_page=2&page=9>; rel=last"),
             ),
     );
     let mut r = sample(ListAccessibleRepositories);

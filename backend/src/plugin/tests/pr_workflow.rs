@@ -285,9 +285,9 @@ pub(super) fn pr_routes_resolve_the_link_inside_the_project_first() {
         assert_eq!(q.params, vec![uuid(TASK), uuid(PROJECT), uuid(PR)]);
         assert!(
             q.sql
-                .contains("\"pr\".\"project_id\" = \"t\".\"project_id\"")
+                .contains("pr.project_id = t.project_id")
                 && q.sql
-                    .contains("\"r\".\"project_id\" = \"t\".\"project_id\"")
+                    .contains("r.project_id = t.project_id")
         );
         // not linked (or a PR of another project)
         let h = host();

@@ -99,7 +99,7 @@ fn list_task_pull_requests_one_scoped_query() {
     let call = &h.db_calls()[0];
     assert!(
         call.sql
-            .contains("\"t\".\"id\" = ($1::uuid) AND \"t\".\"project_id\" = ($2::uuid) AND \"t\".\"deleted_at\" IS NULL")
+            .contains("t.id = $1::uuid AND t.project_id = $2::uuid AND t.deleted_at IS NULL")
     );
     assert_eq!(call.params, vec![uuid(TASK), uuid(PROJECT)]);
     assert_eq!(h.calls().db(), 1);
@@ -149,11 +149,11 @@ fn link_pull_request_caches_links_and_emits_once() {
     let ctx = db_call(&h, &CTX_SQL);
     assert!(
         ctx.sql
-            .contains("\"t\".\"id\" = ($1::uuid) AND \"t\".\"project_id\" = ($2::uuid) AND \"t\".\"deleted_at\" IS NULL")
+            .contains("t.id = $1::uuid AND t.project_id = $2::uuid AND t.deleted_at IS NULL")
     );
     assert!(
         ctx.sql
-            .contains("\"r\".\"id\" = ($3::uuid) AND \"r\".\"project_id\" = \"t\".\"project_id\"")
+            .contains("r.id = $3::uuid AND r.project_id = t.project_id")
     );
     assert_eq!(ctx.params, vec![uuid(TASK), uuid(PROJECT), uuid(REPO)]);
     let upsert = db_call(&h, &UPSERT_SQL);
@@ -298,9 +298,9 @@ fn unlink_pull_request_is_204_in_one_scoped_statement() {
     assert_eq!(r.status, 204);
     assert_eq!(r.body, Value::Null);
     let call = &h.db_calls()[0];
-    assert!(call.sql.contains("\"t\".\"project_id\" = $3::uuid"));
-    assert!(call.sql.contains("\"t\".\"deleted_at\" IS NULL"));
-    assert!(call.sql.contains("\"pr\".\"project_id\" = $3::uuid"));
+    assert!(call.sql.contains("t.project_id = $3::uuid"));
+    assert!(call.sql.contains("t.deleted_at IS NULL"));
+    assert!(call.sql.contains("pr.project_id = $3::uuid"));
     assert_eq!(call.params, vec![uuid(TASK), uuid(PR), uuid(PROJECT)]);
     assert_eq!(h.calls().total(), 1);
 }

@@ -164,19 +164,19 @@ fn the_claim_is_a_lease_completed_on_success_and_bounded_in_time() {
     // a stuck claim (no completion, lease over) is taken over; a live or completed one is not
     assert!(
         claim.sql.contains(
-            "DO UPDATE SET \"received_at\" = NOW(), \"repo_id\" = \"excluded\".\"repo_id\" \
-             WHERE \"github_webhook_deliveries\".\"completed_at\" IS NULL AND \
-             \"github_webhook_deliveries\".\"received_at\" < (NOW() - INTERVAL '30 seconds')"
+            "DO UPDATE SET received_at = NOW(), repo_id = excluded.repo_id \
+             WHERE github_webhook_deliveries.completed_at IS NULL AND \
+             github_webhook_deliveries.received_at < (NOW() - INTERVAL '30 seconds')"
         ),
         "{}",
         claim.sql
     );
     let done = db_call(&h, &COMPLETE_SQL);
     assert_eq!(done.params, vec![json!("d-l")]);
-    assert!(done.sql.contains("SET \"completed_at\" = NOW()"));
+    assert!(done.sql.contains("SET completed_at = NOW()"));
     assert!(
         done.sql
-            .contains("\"received_at\" < NOW() - INTERVAL '7 days'")
+            .contains("received_at < NOW() - INTERVAL '7 days'")
     );
     assert!(done.sql.contains("LIMIT 100"));
     h.assert_all_consumed();
@@ -211,13 +211,13 @@ fn a_renamed_repository_takes_its_new_name_from_the_verified_delivery() {
     assert!(
         update
             .sql
-            .contains("($6::timestamptz) >= \"github_repo_updated_at\"")
+            .contains("$6::timestamptz >= github_repo_updated_at")
     );
     // another repository's id is never written over
     assert!(
         update
             .sql
-            .contains("(\"github_repo_id\" IS NULL OR \"github_repo_id\" = ($2::bigint))")
+            .contains("(github_repo_id IS NULL OR github_repo_id = $2::bigint)")
     );
     h.assert_all_consumed();
 }
@@ -242,7 +242,7 @@ fn rows_without_github_id_are_candidates_found_by_their_secret() {
     let lookup = db_call(&h, &LOOKUP_SQL);
     assert!(
         lookup.sql.contains(
-            "\"r\".\"github_repo_id\" = ($2::bigint) OR \"r\".\"github_repo_id\" IS NULL"
+            "r.github_repo_id = $2::bigint OR r.github_repo_id IS NULL"
         )
     );
     assert!(lookup.sql.contains("LIMIT 10"));
@@ -250,7 +250,7 @@ fn rows_without_github_id_are_candidates_found_by_their_secret() {
     assert!(
         lookup
             .sql
-            .contains("(to_jsonb(\"p\") ->> 'deleted_at')) IS NULL")
+            .contains("(to_jsonb(p) ->> 'deleted_at')) IS NULL")
     );
     // the verified row (the second) gets GitHub's id
     let update = db_call(&h, &RECONCILE_SQL);

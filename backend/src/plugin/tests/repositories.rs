@@ -84,7 +84,7 @@ fn a_racing_link_that_loses_the_claim_touches_no_hook() {
         claim.sql
     );
     assert!(claim.sql.contains(
-        "\"r\".\"github_repo_id\" IS NULL AND (lower(\"r\".\"full_name\")) = (lower($5::text))"
+        "r.github_repo_id IS NULL AND (lower(r.full_name)) = (lower$5::text)"
     ));
     assert_eq!(claim.params[7], json!(9001));
     h.assert_all_consumed();
@@ -209,7 +209,7 @@ fn list_linked_repositories_is_one_scoped_query() {
     assert_eq!(data[1]["webhook_active"], json!(false));
     let call = &h.db_calls()[0];
     assert!(
-        call.sql.contains("WHERE \"project_id\" = ($1::uuid)"),
+        call.sql.contains("WHERE project_id = $1::uuid"),
         "{}",
         call.sql
     );
@@ -576,7 +576,7 @@ fn unlink_repository_deletes_webhook_and_row() {
     assert!(
         lookup
             .sql
-            .contains("\"r\".\"id\" = ($1::uuid) AND \"r\".\"project_id\" = ($2::uuid)")
+            .contains("r.id = $1::uuid AND r.project_id = $2::uuid")
     );
     assert_eq!(lookup.params, vec![uuid(REPO), uuid(PROJECT)]);
     assert_eq!(

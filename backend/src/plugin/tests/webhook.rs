@@ -117,7 +117,7 @@ fn ping_with_a_valid_signature_is_processed_with_one_lookup() {
         json!({"event": "ping", "outcome": "processed", "delivery_id": "d-1"})
     );
     let call = &h.db_calls()[0];
-    assert!(call.sql.contains("\"r\".\"project_id\" = ($1::uuid)"));
+    assert!(call.sql.contains("r.project_id = $1::uuid"));
     assert_eq!(
         call.params,
         vec![uuid(PROJECT), json!(9001), json!("acme/widgets")]
@@ -311,22 +311,22 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
     );
     let upsert = db_call(&h, &UPSERT_SQL);
     assert!(upsert.sql.contains(
-        "\"excluded\".\"github_updated_at\" >= \"github_pull_requests\".\"github_updated_at\""
+        "excluded.github_updated_at >= github_pull_requests.github_updated_at"
     ));
     assert_eq!(upsert.params[0], uuid(PROJECT));
     assert_eq!(upsert.params[11], json!(T2));
     let link = db_call(&h, &AUTOLINK_SQL);
     assert!(
         link.sql
-            .contains("\"t\".\"project_id\" = ($4::uuid) AND \"t\".\"deleted_at\" IS NULL")
+            .contains("t.project_id = $4::uuid AND t.deleted_at IS NULL")
     );
     assert!(
         link.sql
-            .contains("JOIN \"tasks\" AS \"t\" ON \"t\".\"id\" = \"b\".\"task_id\" AND \"t\".\"deleted_at\" IS NULL")
+            .contains("JOIN tasks AS t ON t.id = b.task_id AND t.deleted_at IS NULL")
     );
     assert!(
         link.sql
-            .contains("ON CONFLICT (\"task_id\", \"pull_request_id\") DO NOTHING")
+            .contains("ON CONFLICT (task_id, pull_request_id) DO NOTHING")
     );
     assert_eq!(
         link.params,
@@ -472,12 +472,12 @@ fn push_creating_a_task_branch_links_it_and_emits() {
     assert!(
         insert
             .sql
-            .contains("\"t\".\"project_id\" = ($3::uuid) AND \"t\".\"deleted_at\" IS NULL")
+            .contains("t.project_id = $3::uuid AND t.deleted_at IS NULL")
     );
     assert!(
         insert
             .sql
-            .contains("ON CONFLICT (\"task_id\", \"repo_id\", \"branch_name\") DO NOTHING")
+            .contains("ON CONFLICT (task_id, repo_id, branch_name) DO NOTHING")
     );
     assert_eq!(
         insert.params,
@@ -697,7 +697,7 @@ fn a_pr_from_the_same_repository_still_links_through_its_branch() {
     let link = db_call(&h, &AUTOLINK_SQL);
     assert!(
         link.sql
-            .contains("\"b\".\"repo_id\" = ($2::uuid) AND \"b\".\"branch_name\" = ($3::text)"),
+            .contains("b.repo_id = $2::uuid AND b.branch_name = $3::text"),
         "{}",
         link.sql
     );
