@@ -390,13 +390,18 @@ pub fn compact(sql: &str) -> String {
     out
 }
 
-fn bare(ident: &str) -> bool {
-    let mut chars = ident.chars();
+/// Lowercase ASCII letters, digits and `_`, not starting with a digit: a name that is also a
+/// valid Rust field name, and the same bare in SQL unless it is a keyword.
+pub(crate) fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
     chars
         .next()
         .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !RESERVED.contains(&ident)
+}
+
+fn bare(ident: &str) -> bool {
+    is_ident(ident) && !RESERVED.contains(&ident)
 }
 
 /// The length of a `$n::type` at the start of `s` (type: lowercase letters and `[]`).

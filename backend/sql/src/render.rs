@@ -5,7 +5,7 @@
 //! only names items of the module that includes it: `Statement`, `FromRow`, `RowRef`,
 //! `DecodeError` and the `bind` helpers.
 
-use crate::{Mode, SqlType, Statement};
+use crate::{Mode, SqlType, Statement, is_ident};
 use std::fmt::Write;
 
 fn rust_out(ty: SqlType) -> &'static str {
@@ -31,14 +31,6 @@ fn rust_param(ty: SqlType) -> (&'static str, &'static str) {
         SqlType::Jsonb | SqlType::Json => ("&serde_json::Value", "bind::json"),
         SqlType::Double => ("f64", "bind::double"),
     }
-}
-
-fn is_ident(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// The first keyword and whether the statement fits the host guard of its import

@@ -178,9 +178,8 @@ fn clone_info_hands_out_the_token_and_records_the_task_activity() {
             .contains("r.id = $2::uuid AND r.project_id = i.project_id")
     );
     assert!(
-        q.sql.contains(
-            "t.project_id = i.project_id AND t.deleted_at IS NULL"
-        )
+        q.sql
+            .contains("t.project_id = i.project_id AND t.deleted_at IS NULL")
     );
     let activities = h.activities();
     assert_eq!(activities.len(), 1);

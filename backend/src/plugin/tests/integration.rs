@@ -90,11 +90,7 @@ fn set_token_validates_with_github_and_stores_it_encrypted() {
     // One entropy draw + one upsert; the stored value is the ciphertext of the token.
     assert_eq!(h.calls().db(), 2);
     let insert = db_call(&h, &exact::<sql::UpsertToken>());
-    assert!(
-        insert
-            .sql
-            .contains("ON CONFLICT (project_id) DO UPDATE")
-    );
+    assert!(insert.sql.contains("ON CONFLICT (project_id) DO UPDATE"));
     assert_eq!(insert.params[0], uuid(PROJECT));
     let stored = insert.params[1].as_str().unwrap();
     assert!(!stored.contains(TOKEN));

@@ -284,10 +284,8 @@ pub(super) fn pr_routes_resolve_the_link_inside_the_project_first() {
         let q = db_call(&h, &RESOLVE_SQL);
         assert_eq!(q.params, vec![uuid(TASK), uuid(PROJECT), uuid(PR)]);
         assert!(
-            q.sql
-                .contains("pr.project_id = t.project_id")
-                && q.sql
-                    .contains("r.project_id = t.project_id")
+            q.sql.contains("pr.project_id = t.project_id")
+                && q.sql.contains("r.project_id = t.project_id")
         );
         // not linked (or a PR of another project)
         let h = host();

@@ -174,10 +174,7 @@ fn the_claim_is_a_lease_completed_on_success_and_bounded_in_time() {
     let done = db_call(&h, &COMPLETE_SQL);
     assert_eq!(done.params, vec![json!("d-l")]);
     assert!(done.sql.contains("SET completed_at = NOW()"));
-    assert!(
-        done.sql
-            .contains("received_at < NOW() - INTERVAL '7 days'")
-    );
+    assert!(done.sql.contains("received_at < NOW() - INTERVAL '7 days'"));
     assert!(done.sql.contains("LIMIT 100"));
     h.assert_all_consumed();
     let _ = &COMPLETE_SQL;
@@ -241,9 +238,9 @@ fn rows_without_github_id_are_candidates_found_by_their_secret() {
     assert_eq!(data["outcome"], json!("processed"));
     let lookup = db_call(&h, &LOOKUP_SQL);
     assert!(
-        lookup.sql.contains(
-            "r.github_repo_id = $2::bigint OR r.github_repo_id IS NULL"
-        )
+        lookup
+            .sql
+            .contains("r.github_repo_id = $2::bigint OR r.github_repo_id IS NULL")
     );
     assert!(lookup.sql.contains("LIMIT 10"));
     // projects soft-deleted where the core schema has deleted_at are not served

@@ -310,9 +310,11 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
         vec![json!("d-10"), uuid(REPO), json!("pull_request")]
     );
     let upsert = db_call(&h, &UPSERT_SQL);
-    assert!(upsert.sql.contains(
-        "excluded.github_updated_at >= github_pull_requests.github_updated_at"
-    ));
+    assert!(
+        upsert
+            .sql
+            .contains("excluded.github_updated_at >= github_pull_requests.github_updated_at")
+    );
     assert_eq!(upsert.params[0], uuid(PROJECT));
     assert_eq!(upsert.params[11], json!(T2));
     let link = db_call(&h, &AUTOLINK_SQL);
