@@ -87,6 +87,8 @@ pub fn emit_schema(schema: &Schema) -> Result<String, SqlError> {
         });
     }
     let tokens = quote! {
+        //! Per table of `migrations/*.sql` the sea-query `Iden` the statements are written
+        //! over, and per column its SQL type and nullability.
         use crate::{Column, ColumnInfo, SqlType};
         #(#items)*
     };
