@@ -371,8 +371,15 @@ pub fn compact(sql: &str) -> String {
                     }
                 }
             }
+            // `($3::uuid)` as a grouping, not the parentheses of a call like `lower($3::text)`
             '(' => match cast_param(&rest[1..]) {
-                Some(len) if rest[1 + len..].starts_with(')') => {
+                Some(len)
+                    if rest[1 + len..].starts_with(')')
+                        && !out
+                            .chars()
+                            .next_back()
+                            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '"') =>
+                {
                     out.push_str(&rest[1..1 + len]);
                     rest = &rest[len + 2..];
                 }
@@ -427,6 +434,12 @@ mod compact_tests {
                 r#"SELECT "id", "user", "Mixed" FROM "t" WHERE "id" = ($1::uuid) AND "x" IN ($2::text, $3::text)"#
             ),
             r#"SELECT id, "user", "Mixed" FROM t WHERE id = $1::uuid AND x IN ($2::text, $3::text)"#
+        );
+        assert_eq!(
+            compact(
+                r#"SELECT lower("r"."full_name") = lower($5::text), "f"(($2::int)), ($3::uuid)"#
+            ),
+            r#"SELECT lower(r.full_name) = lower($5::text), f($2::int), $3::uuid"#
         );
         assert_eq!(
             compact(r#"SELECT '"id" (''$1::uuid'')' AS "a", coalesce(json_agg("b"), '[]'::json)"#),

@@ -86,7 +86,7 @@ fn a_racing_link_that_loses_the_claim_touches_no_hook() {
     assert!(
         claim
             .sql
-            .contains("r.github_repo_id IS NULL AND (lower(r.full_name)) = (lower$5::text)")
+            .contains("r.github_repo_id IS NULL AND (lower(r.full_name)) = (lower($5::text))")
     );
     assert_eq!(claim.params[7], json!(9001));
     h.assert_all_consumed();
