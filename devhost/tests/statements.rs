@@ -163,7 +163,7 @@ async fn broken_statements_are_caught_by_name() {
 
     let wrong_column = Statement {
         name: "WrongColumn",
-        sql: good.sql.replace("\"access_token_enc\"", "\"access_token\""),
+        sql: good.sql.replace("access_token_enc", "access_token"),
         ..good.clone()
     };
     let e = check(&mut conn, 901, &wrong_column).await.unwrap_err();
