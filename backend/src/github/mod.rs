@@ -316,48 +316,15 @@ impl<'h, H: Host> GithubClient<'h, H> {
         format!("/repos/{}/{}", esc(owner), esc(repo))
     }
 
-    /// `GET /user`: validates the token; also reports classic scopes when present.
+    /// `GET /user`: validates the token.
     pub fn get_user(&self) -> Result<User, GithubError> {
-        let resp = self.send("GET", self.url("/user"), None)?;
-        let mut user: User = Self::decode(&resp)?;
-        user.scopes = resp.header("X-OAuth-Scopes").map(|s| {
-            s.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        });
-        Ok(user)
+        self.get("/user")
     }
 
     /// `GET /user/repos` (owned, collaborator and org-member repos).
     pub fn list_user_repos(&self, page: u32, per_page_n: u32) -> Result<Page<Repo>, GithubError> {
         self.get_page(&format!(
             "/user/repos?visibility=all&affiliation=owner,collaborator,organization_member&per_page={}&page={}",
-            per_page(per_page_n),
-            page.max(1)
-        ))
-    }
-
-    /// `GET /orgs/{org}/repos`.
-    pub fn list_org_repos(
-        &self,
-        org: &str,
-        page: u32,
-        per_page_n: u32,
-    ) -> Result<Page<Repo>, GithubError> {
-        self.get_page(&format!(
-            "/orgs/{}/repos?type=all&per_page={}&page={}",
-            esc(org),
-            per_page(per_page_n),
-            page.max(1)
-        ))
-    }
-
-    /// `GET /user/orgs`.
-    pub fn list_user_orgs(&self, page: u32, per_page_n: u32) -> Result<Page<Org>, GithubError> {
-        self.get_page(&format!(
-            "/user/orgs?per_page={}&page={}",
             per_page(per_page_n),
             page.max(1)
         ))

@@ -16,20 +16,10 @@ pub struct Account {
     pub id: i64,
 }
 
-/// `GET /user`, plus the token's classic scopes (`X-OAuth-Scopes`) when GitHub sends them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `GET /user`: who the token belongs to (only the login is logged; nothing else is kept).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct User {
     pub login: String,
-    pub id: i64,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub html_url: Option<String>,
-    #[serde(default)]
-    pub avatar_url: Option<String>,
-    /// `None` when the header is absent (fine-grained tokens).
-    #[serde(skip)]
-    pub scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,12 +42,6 @@ pub struct Repo {
     /// When GitHub last changed the repository object (a rename or transfer changes it).
     #[serde(default)]
     pub updated_at: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Org {
-    pub login: String,
-    pub id: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
