@@ -300,10 +300,8 @@ fn error_codes_have_fixed_statuses_and_wire_names() {
         assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         assert!((400..600).contains(&code.status()));
     }
-    let resp = error_response(&ApiError::new(
-        ErrorCode::GithubRateLimited,
-        "slow \"down\"",
-    ));
+    let resp =
+        ApiError::<op::SetToken>::new(code::GithubRateLimited, "slow \"down\"").into_response();
     assert_eq!(resp.status, 429);
     let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
     assert_eq!(

@@ -10,13 +10,15 @@
 //!   log) and its data types; [`WasmHost`] implements it over the imports (wasm32 only).
 //! - [`db`]: typed decoding of `db_query2` results ([`db::FromRow`], [`db::RowRef`]) and
 //!   sea-query values → host parameters ([`db::to_host_params`]).
+//! - [`error`]: typed API errors — [`error::ApiError<O>`] only takes a code operation `O`
+//!   declares, so an undeclared code is a compile error.
 //! - [`router`]: Paca's route matching, request parsing helpers and JSON envelopes, driven by
 //!   a route table the plugin declares (usually generated from its OpenAPI spec).
 //! - `fake_host` (feature `testing`): `FakeHost`, a scriptable [`Host`] that records every call,
 //!   so handlers can be unit-tested natively and host calls counted.
 //!
 //! Dependency order, without cycles: `headers` ← `host` ← `abi::imports`; `headers`, `base64`
-//! ← `abi::envelope` ← `router`; `host` ← `db`, `fake_host`.
+//! ← `abi::envelope` ← `router` ← `error`; `host` ← `db`, `fake_host`.
 //!
 //! # A minimal plugin
 //!
@@ -72,6 +74,7 @@
 
 pub mod abi;
 pub mod db;
+pub mod error;
 mod headers;
 pub mod host;
 pub mod router;

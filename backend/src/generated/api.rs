@@ -2,10 +2,13 @@
 //! The plugin API from `spec/openapi.yaml` (version 0.5.0): types, error codes,
 //! one response enum per operation, the [`Api`] trait and [`dispatch`].
 #![allow(clippy::too_many_lines, clippy::match_single_binding)]
+use paca_plugin_sdk::error::{Failure, Fault};
 use paca_plugin_sdk::router::{self, Seg};
 use paca_plugin_sdk::{Request, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+/// A failure of operation `O`; only codes `O` declares can be put in it.
+pub type ApiError<O> = paca_plugin_sdk::error::ApiError<O>;
 /// `info.version` of the spec this file was generated from.
 pub const SPEC_VERSION: &str = "0.5.0";
 /// Stable machine-readable error code. Each code always comes with the same HTTP status.
@@ -816,30 +819,484 @@ impl ErrorCode {
         }
     }
 }
-/// A failure a handler returns: a stable code (which fixes the HTTP status) and a message
-/// for people. Messages must never contain secrets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub code: ErrorCode,
-    pub message: String,
-}
-impl ApiError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+/// One zero-sized marker per [`ErrorCode`], for [`ApiError::new`].
+pub mod code {
+    use paca_plugin_sdk::error::Code;
+    /// `BAD_REQUEST` (400)
+    #[derive(Debug, Clone, Copy)]
+    pub struct BadRequest;
+    impl Code for BadRequest {
+        const WIRE: &'static str = "BAD_REQUEST";
+        const STATUS: u16 = 400;
     }
-    pub fn status(&self) -> u16 {
-        self.code.status()
+    /// `INVALID_REPOSITORY_NAME` (400)
+    #[derive(Debug, Clone, Copy)]
+    pub struct InvalidRepositoryName;
+    impl Code for InvalidRepositoryName {
+        const WIRE: &'static str = "INVALID_REPOSITORY_NAME";
+        const STATUS: u16 = 400;
+    }
+    /// `INVALID_BRANCH_NAME` (400)
+    #[derive(Debug, Clone, Copy)]
+    pub struct InvalidBranchName;
+    impl Code for InvalidBranchName {
+        const WIRE: &'static str = "INVALID_BRANCH_NAME";
+        const STATUS: u16 = 400;
+    }
+    /// `WEBHOOK_SIGNATURE_INVALID` (401)
+    #[derive(Debug, Clone, Copy)]
+    pub struct WebhookSignatureInvalid;
+    impl Code for WebhookSignatureInvalid {
+        const WIRE: &'static str = "WEBHOOK_SIGNATURE_INVALID";
+        const STATUS: u16 = 401;
+    }
+    /// `FORBIDDEN` (403)
+    #[derive(Debug, Clone, Copy)]
+    pub struct Forbidden;
+    impl Code for Forbidden {
+        const WIRE: &'static str = "FORBIDDEN";
+        const STATUS: u16 = 403;
+    }
+    /// `GITHUB_TOKEN_INSUFFICIENT_PERMISSIONS` (403)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubTokenInsufficientPermissions;
+    impl Code for GithubTokenInsufficientPermissions {
+        const WIRE: &'static str = "GITHUB_TOKEN_INSUFFICIENT_PERMISSIONS";
+        const STATUS: u16 = 403;
+    }
+    /// `ROUTE_NOT_FOUND` (404)
+    #[derive(Debug, Clone, Copy)]
+    pub struct RouteNotFound;
+    impl Code for RouteNotFound {
+        const WIRE: &'static str = "ROUTE_NOT_FOUND";
+        const STATUS: u16 = 404;
+    }
+    /// `TASK_NOT_FOUND` (404)
+    #[derive(Debug, Clone, Copy)]
+    pub struct TaskNotFound;
+    impl Code for TaskNotFound {
+        const WIRE: &'static str = "TASK_NOT_FOUND";
+        const STATUS: u16 = 404;
+    }
+    /// `GITHUB_INTEGRATION_NOT_FOUND` (404)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubIntegrationNotFound;
+    impl Code for GithubIntegrationNotFound {
+        const WIRE: &'static str = "GITHUB_INTEGRATION_NOT_FOUND";
+        const STATUS: u16 = 404;
+    }
+    /// `GITHUB_REPOSITORY_NOT_FOUND` (404)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubRepositoryNotFound;
+    impl Code for GithubRepositoryNotFound {
+        const WIRE: &'static str = "GITHUB_REPOSITORY_NOT_FOUND";
+        const STATUS: u16 = 404;
+    }
+    /// `GITHUB_PR_NOT_FOUND` (404)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubPrNotFound;
+    impl Code for GithubPrNotFound {
+        const WIRE: &'static str = "GITHUB_PR_NOT_FOUND";
+        const STATUS: u16 = 404;
+    }
+    /// `GITHUB_PR_LINK_NOT_FOUND` (404)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubPrLinkNotFound;
+    impl Code for GithubPrLinkNotFound {
+        const WIRE: &'static str = "GITHUB_PR_LINK_NOT_FOUND";
+        const STATUS: u16 = 404;
+    }
+    /// `GITHUB_BRANCH_NOT_FOUND` (404)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubBranchNotFound;
+    impl Code for GithubBranchNotFound {
+        const WIRE: &'static str = "GITHUB_BRANCH_NOT_FOUND";
+        const STATUS: u16 = 404;
+    }
+    /// `WEBHOOK_REPOSITORY_NOT_FOUND` (404)
+    #[derive(Debug, Clone, Copy)]
+    pub struct WebhookRepositoryNotFound;
+    impl Code for WebhookRepositoryNotFound {
+        const WIRE: &'static str = "WEBHOOK_REPOSITORY_NOT_FOUND";
+        const STATUS: u16 = 404;
+    }
+    /// `GITHUB_REPO_ALREADY_LINKED` (409)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubRepoAlreadyLinked;
+    impl Code for GithubRepoAlreadyLinked {
+        const WIRE: &'static str = "GITHUB_REPO_ALREADY_LINKED";
+        const STATUS: u16 = 409;
+    }
+    /// `GITHUB_PR_ALREADY_LINKED` (409)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubPrAlreadyLinked;
+    impl Code for GithubPrAlreadyLinked {
+        const WIRE: &'static str = "GITHUB_PR_ALREADY_LINKED";
+        const STATUS: u16 = 409;
+    }
+    /// `GITHUB_BRANCH_ALREADY_EXISTS` (409)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubBranchAlreadyExists;
+    impl Code for GithubBranchAlreadyExists {
+        const WIRE: &'static str = "GITHUB_BRANCH_ALREADY_EXISTS";
+        const STATUS: u16 = 409;
+    }
+    /// `GITHUB_BRANCH_ALREADY_LINKED` (409)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubBranchAlreadyLinked;
+    impl Code for GithubBranchAlreadyLinked {
+        const WIRE: &'static str = "GITHUB_BRANCH_ALREADY_LINKED";
+        const STATUS: u16 = 409;
+    }
+    /// `GITHUB_INVALID_TOKEN` (422)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubInvalidToken;
+    impl Code for GithubInvalidToken {
+        const WIRE: &'static str = "GITHUB_INVALID_TOKEN";
+        const STATUS: u16 = 422;
+    }
+    /// `GITHUB_REPO_NOT_ACCESSIBLE` (422)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubRepoNotAccessible;
+    impl Code for GithubRepoNotAccessible {
+        const WIRE: &'static str = "GITHUB_REPO_NOT_ACCESSIBLE";
+        const STATUS: u16 = 422;
+    }
+    /// `GITHUB_WEBHOOK_URL_REQUIRED` (422)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubWebhookUrlRequired;
+    impl Code for GithubWebhookUrlRequired {
+        const WIRE: &'static str = "GITHUB_WEBHOOK_URL_REQUIRED";
+        const STATUS: u16 = 422;
+    }
+    /// `GITHUB_WEBHOOK_URL_NOT_PUBLIC` (422)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubWebhookUrlNotPublic;
+    impl Code for GithubWebhookUrlNotPublic {
+        const WIRE: &'static str = "GITHUB_WEBHOOK_URL_NOT_PUBLIC";
+        const STATUS: u16 = 422;
+    }
+    /// `GITHUB_PR_VALIDATION_FAILED` (422)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubPrValidationFailed;
+    impl Code for GithubPrValidationFailed {
+        const WIRE: &'static str = "GITHUB_PR_VALIDATION_FAILED";
+        const STATUS: u16 = 422;
+    }
+    /// `GITHUB_RATE_LIMITED` (429)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubRateLimited;
+    impl Code for GithubRateLimited {
+        const WIRE: &'static str = "GITHUB_RATE_LIMITED";
+        const STATUS: u16 = 429;
+    }
+    /// `INTERNAL_ERROR` (500)
+    #[derive(Debug, Clone, Copy)]
+    pub struct InternalError;
+    impl Code for InternalError {
+        const WIRE: &'static str = "INTERNAL_ERROR";
+        const STATUS: u16 = 500;
+    }
+    /// `ENCRYPTION_NOT_CONFIGURED` (500)
+    #[derive(Debug, Clone, Copy)]
+    pub struct EncryptionNotConfigured;
+    impl Code for EncryptionNotConfigured {
+        const WIRE: &'static str = "ENCRYPTION_NOT_CONFIGURED";
+        const STATUS: u16 = 500;
+    }
+    /// `GITHUB_WEBHOOK_CREATION_FAILED` (502)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubWebhookCreationFailed;
+    impl Code for GithubWebhookCreationFailed {
+        const WIRE: &'static str = "GITHUB_WEBHOOK_CREATION_FAILED";
+        const STATUS: u16 = 502;
+    }
+    /// `GITHUB_UNAVAILABLE` (502)
+    #[derive(Debug, Clone, Copy)]
+    pub struct GithubUnavailable;
+    impl Code for GithubUnavailable {
+        const WIRE: &'static str = "GITHUB_UNAVAILABLE";
+        const STATUS: u16 = 502;
     }
 }
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
+/// One uninhabited marker per operation, the `O` of [`ApiError<O>`]; it declares
+/// (`Declares<code::…>`) exactly the error codes the spec lists for the operation.
+pub mod op {
+    use super::code;
+    use paca_plugin_sdk::error::{Declares, Operation};
+    /// `getIntegration` (GET /projects/{projectId}/github)
+    #[derive(Debug)]
+    pub enum GetIntegration {}
+    impl Operation for GetIntegration {}
+    impl Declares<code::BadRequest> for GetIntegration {}
+    impl Declares<code::Forbidden> for GetIntegration {}
+    impl Declares<code::InternalError> for GetIntegration {}
+    /// `setToken` (POST /projects/{projectId}/github/token)
+    #[derive(Debug)]
+    pub enum SetToken {}
+    impl Operation for SetToken {}
+    impl Declares<code::BadRequest> for SetToken {}
+    impl Declares<code::Forbidden> for SetToken {}
+    impl Declares<code::GithubInvalidToken> for SetToken {}
+    impl Declares<code::GithubRateLimited> for SetToken {}
+    impl Declares<code::InternalError> for SetToken {}
+    impl Declares<code::EncryptionNotConfigured> for SetToken {}
+    impl Declares<code::GithubUnavailable> for SetToken {}
+    /// `deleteToken` (DELETE /projects/{projectId}/github/token)
+    #[derive(Debug)]
+    pub enum DeleteToken {}
+    impl Operation for DeleteToken {}
+    impl Declares<code::BadRequest> for DeleteToken {}
+    impl Declares<code::Forbidden> for DeleteToken {}
+    impl Declares<code::InternalError> for DeleteToken {}
+    /// `listAccessibleRepositories` (GET /projects/{projectId}/github/repositories)
+    #[derive(Debug)]
+    pub enum ListAccessibleRepositories {}
+    impl Operation for ListAccessibleRepositories {}
+    impl Declares<code::BadRequest> for ListAccessibleRepositories {}
+    impl Declares<code::Forbidden> for ListAccessibleRepositories {}
+    impl Declares<code::GithubTokenInsufficientPermissions>
+    for ListAccessibleRepositories {}
+    impl Declares<code::GithubIntegrationNotFound> for ListAccessibleRepositories {}
+    impl Declares<code::GithubInvalidToken> for ListAccessibleRepositories {}
+    impl Declares<code::GithubRateLimited> for ListAccessibleRepositories {}
+    impl Declares<code::InternalError> for ListAccessibleRepositories {}
+    impl Declares<code::EncryptionNotConfigured> for ListAccessibleRepositories {}
+    impl Declares<code::GithubUnavailable> for ListAccessibleRepositories {}
+    /// `listLinkedRepositories` (GET /projects/{projectId}/github/linked-repositories)
+    #[derive(Debug)]
+    pub enum ListLinkedRepositories {}
+    impl Operation for ListLinkedRepositories {}
+    impl Declares<code::BadRequest> for ListLinkedRepositories {}
+    impl Declares<code::Forbidden> for ListLinkedRepositories {}
+    impl Declares<code::InternalError> for ListLinkedRepositories {}
+    /// `linkRepository` (POST /projects/{projectId}/github/linked-repositories)
+    #[derive(Debug)]
+    pub enum LinkRepository {}
+    impl Operation for LinkRepository {}
+    impl Declares<code::BadRequest> for LinkRepository {}
+    impl Declares<code::InvalidRepositoryName> for LinkRepository {}
+    impl Declares<code::Forbidden> for LinkRepository {}
+    impl Declares<code::GithubTokenInsufficientPermissions> for LinkRepository {}
+    impl Declares<code::GithubIntegrationNotFound> for LinkRepository {}
+    impl Declares<code::GithubRepoAlreadyLinked> for LinkRepository {}
+    impl Declares<code::GithubWebhookUrlRequired> for LinkRepository {}
+    impl Declares<code::GithubWebhookUrlNotPublic> for LinkRepository {}
+    impl Declares<code::GithubRepoNotAccessible> for LinkRepository {}
+    impl Declares<code::GithubInvalidToken> for LinkRepository {}
+    impl Declares<code::GithubRateLimited> for LinkRepository {}
+    impl Declares<code::InternalError> for LinkRepository {}
+    impl Declares<code::EncryptionNotConfigured> for LinkRepository {}
+    impl Declares<code::GithubWebhookCreationFailed> for LinkRepository {}
+    impl Declares<code::GithubUnavailable> for LinkRepository {}
+    /// `unlinkRepository` (DELETE /projects/{projectId}/github/linked-repositories/{repoId})
+    #[derive(Debug)]
+    pub enum UnlinkRepository {}
+    impl Operation for UnlinkRepository {}
+    impl Declares<code::BadRequest> for UnlinkRepository {}
+    impl Declares<code::Forbidden> for UnlinkRepository {}
+    impl Declares<code::GithubRepositoryNotFound> for UnlinkRepository {}
+    impl Declares<code::InternalError> for UnlinkRepository {}
+    /// `listRepositories` (GET /projects/{projectId}/repositories)
+    #[derive(Debug)]
+    pub enum ListRepositories {}
+    impl Operation for ListRepositories {}
+    impl Declares<code::BadRequest> for ListRepositories {}
+    impl Declares<code::Forbidden> for ListRepositories {}
+    impl Declares<code::GithubTokenInsufficientPermissions> for ListRepositories {}
+    impl Declares<code::GithubRepoNotAccessible> for ListRepositories {}
+    impl Declares<code::GithubInvalidToken> for ListRepositories {}
+    impl Declares<code::GithubRateLimited> for ListRepositories {}
+    impl Declares<code::InternalError> for ListRepositories {}
+    impl Declares<code::EncryptionNotConfigured> for ListRepositories {}
+    impl Declares<code::GithubUnavailable> for ListRepositories {}
+    /// `getCloneInfo` (GET /projects/{projectId}/repositories/{repoId}/clone-info)
+    #[derive(Debug)]
+    pub enum GetCloneInfo {}
+    impl Operation for GetCloneInfo {}
+    impl Declares<code::BadRequest> for GetCloneInfo {}
+    impl Declares<code::Forbidden> for GetCloneInfo {}
+    impl Declares<code::GithubTokenInsufficientPermissions> for GetCloneInfo {}
+    impl Declares<code::GithubIntegrationNotFound> for GetCloneInfo {}
+    impl Declares<code::GithubRepositoryNotFound> for GetCloneInfo {}
+    impl Declares<code::TaskNotFound> for GetCloneInfo {}
+    impl Declares<code::GithubRepoNotAccessible> for GetCloneInfo {}
+    impl Declares<code::GithubInvalidToken> for GetCloneInfo {}
+    impl Declares<code::GithubRateLimited> for GetCloneInfo {}
+    impl Declares<code::InternalError> for GetCloneInfo {}
+    impl Declares<code::EncryptionNotConfigured> for GetCloneInfo {}
+    impl Declares<code::GithubUnavailable> for GetCloneInfo {}
+    /// `listTaskPullRequests` (GET /projects/{projectId}/tasks/{taskId}/github/pull-requests)
+    #[derive(Debug)]
+    pub enum ListTaskPullRequests {}
+    impl Operation for ListTaskPullRequests {}
+    impl Declares<code::BadRequest> for ListTaskPullRequests {}
+    impl Declares<code::Forbidden> for ListTaskPullRequests {}
+    impl Declares<code::TaskNotFound> for ListTaskPullRequests {}
+    impl Declares<code::InternalError> for ListTaskPullRequests {}
+    /// `linkPullRequest` (POST /projects/{projectId}/tasks/{taskId}/github/pull-requests)
+    #[derive(Debug)]
+    pub enum LinkPullRequest {}
+    impl Operation for LinkPullRequest {}
+    impl Declares<code::BadRequest> for LinkPullRequest {}
+    impl Declares<code::Forbidden> for LinkPullRequest {}
+    impl Declares<code::GithubTokenInsufficientPermissions> for LinkPullRequest {}
+    impl Declares<code::TaskNotFound> for LinkPullRequest {}
+    impl Declares<code::GithubIntegrationNotFound> for LinkPullRequest {}
+    impl Declares<code::GithubRepositoryNotFound> for LinkPullRequest {}
+    impl Declares<code::GithubPrNotFound> for LinkPullRequest {}
+    impl Declares<code::GithubPrAlreadyLinked> for LinkPullRequest {}
+    impl Declares<code::GithubInvalidToken> for LinkPullRequest {}
+    impl Declares<code::GithubRateLimited> for LinkPullRequest {}
+    impl Declares<code::InternalError> for LinkPullRequest {}
+    impl Declares<code::EncryptionNotConfigured> for LinkPullRequest {}
+    impl Declares<code::GithubUnavailable> for LinkPullRequest {}
+    /// `getPullRequestDetails` (GET /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId})
+    #[derive(Debug)]
+    pub enum GetPullRequestDetails {}
+    impl Operation for GetPullRequestDetails {}
+    impl Declares<code::BadRequest> for GetPullRequestDetails {}
+    impl Declares<code::Forbidden> for GetPullRequestDetails {}
+    impl Declares<code::GithubTokenInsufficientPermissions> for GetPullRequestDetails {}
+    impl Declares<code::TaskNotFound> for GetPullRequestDetails {}
+    impl Declares<code::GithubPrLinkNotFound> for GetPullRequestDetails {}
+    impl Declares<code::GithubIntegrationNotFound> for GetPullRequestDetails {}
+    impl Declares<code::GithubPrNotFound> for GetPullRequestDetails {}
+    impl Declares<code::GithubInvalidToken> for GetPullRequestDetails {}
+    impl Declares<code::GithubRateLimited> for GetPullRequestDetails {}
+    impl Declares<code::InternalError> for GetPullRequestDetails {}
+    impl Declares<code::EncryptionNotConfigured> for GetPullRequestDetails {}
+    impl Declares<code::GithubUnavailable> for GetPullRequestDetails {}
+    /// `unlinkPullRequest` (DELETE /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId})
+    #[derive(Debug)]
+    pub enum UnlinkPullRequest {}
+    impl Operation for UnlinkPullRequest {}
+    impl Declares<code::BadRequest> for UnlinkPullRequest {}
+    impl Declares<code::Forbidden> for UnlinkPullRequest {}
+    impl Declares<code::TaskNotFound> for UnlinkPullRequest {}
+    impl Declares<code::GithubPrLinkNotFound> for UnlinkPullRequest {}
+    impl Declares<code::InternalError> for UnlinkPullRequest {}
+    /// `getPullRequestCiStatus` (GET /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/ci-status)
+    #[derive(Debug)]
+    pub enum GetPullRequestCiStatus {}
+    impl Operation for GetPullRequestCiStatus {}
+    impl Declares<code::BadRequest> for GetPullRequestCiStatus {}
+    impl Declares<code::Forbidden> for GetPullRequestCiStatus {}
+    impl Declares<code::GithubTokenInsufficientPermissions> for GetPullRequestCiStatus {}
+    impl Declares<code::TaskNotFound> for GetPullRequestCiStatus {}
+    impl Declares<code::GithubPrLinkNotFound> for GetPullRequestCiStatus {}
+    impl Declares<code::GithubIntegrationNotFound> for GetPullRequestCiStatus {}
+    impl Declares<code::GithubPrNotFound> for GetPullRequestCiStatus {}
+    impl Declares<code::GithubInvalidToken> for GetPullRequestCiStatus {}
+    impl Declares<code::GithubRateLimited> for GetPullRequestCiStatus {}
+    impl Declares<code::InternalError> for GetPullRequestCiStatus {}
+    impl Declares<code::EncryptionNotConfigured> for GetPullRequestCiStatus {}
+    impl Declares<code::GithubUnavailable> for GetPullRequestCiStatus {}
+    /// `commentOnPullRequest` (POST /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/comments)
+    #[derive(Debug)]
+    pub enum CommentOnPullRequest {}
+    impl Operation for CommentOnPullRequest {}
+    impl Declares<code::BadRequest> for CommentOnPullRequest {}
+    impl Declares<code::Forbidden> for CommentOnPullRequest {}
+    impl Declares<code::GithubTokenInsufficientPermissions> for CommentOnPullRequest {}
+    impl Declares<code::TaskNotFound> for CommentOnPullRequest {}
+    impl Declares<code::GithubPrLinkNotFound> for CommentOnPullRequest {}
+    impl Declares<code::GithubIntegrationNotFound> for CommentOnPullRequest {}
+    impl Declares<code::GithubPrNotFound> for CommentOnPullRequest {}
+    impl Declares<code::GithubPrValidationFailed> for CommentOnPullRequest {}
+    impl Declares<code::GithubInvalidToken> for CommentOnPullRequest {}
+    impl Declares<code::GithubRateLimited> for CommentOnPullRequest {}
+    impl Declares<code::InternalError> for CommentOnPullRequest {}
+    impl Declares<code::EncryptionNotConfigured> for CommentOnPullRequest {}
+    impl Declares<code::GithubUnavailable> for CommentOnPullRequest {}
+    /// `reviewPullRequest` (POST /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/reviews)
+    #[derive(Debug)]
+    pub enum ReviewPullRequest {}
+    impl Operation for ReviewPullRequest {}
+    impl Declares<code::BadRequest> for ReviewPullRequest {}
+    impl Declares<code::Forbidden> for ReviewPullRequest {}
+    impl Declares<code::GithubTokenInsufficientPermissions> for ReviewPullRequest {}
+    impl Declares<code::TaskNotFound> for ReviewPullRequest {}
+    impl Declares<code::GithubPrLinkNotFound> for ReviewPullRequest {}
+    impl Declares<code::GithubIntegrationNotFound> for ReviewPullRequest {}
+    impl Declares<code::GithubPrNotFound> for ReviewPullRequest {}
+    impl Declares<code::GithubPrValidationFailed> for ReviewPullRequest {}
+    impl Declares<code::GithubInvalidToken> for ReviewPullRequest {}
+    impl Declares<code::GithubRateLimited> for ReviewPullRequest {}
+    impl Declares<code::InternalError> for ReviewPullRequest {}
+    impl Declares<code::EncryptionNotConfigured> for ReviewPullRequest {}
+    impl Declares<code::GithubUnavailable> for ReviewPullRequest {}
+    /// `createPullRequest` (POST /projects/{projectId}/tasks/{taskId}/github/repositories/{repoId}/pull-requests)
+    #[derive(Debug)]
+    pub enum CreatePullRequest {}
+    impl Operation for CreatePullRequest {}
+    impl Declares<code::BadRequest> for CreatePullRequest {}
+    impl Declares<code::InvalidBranchName> for CreatePullRequest {}
+    impl Declares<code::Forbidden> for CreatePullRequest {}
+    impl Declares<code::GithubTokenInsufficientPermissions> for CreatePullRequest {}
+    impl Declares<code::TaskNotFound> for CreatePullRequest {}
+    impl Declares<code::GithubIntegrationNotFound> for CreatePullRequest {}
+    impl Declares<code::GithubRepositoryNotFound> for CreatePullRequest {}
+    impl Declares<code::GithubPrValidationFailed> for CreatePullRequest {}
+    impl Declares<code::GithubInvalidToken> for CreatePullRequest {}
+    impl Declares<code::GithubRateLimited> for CreatePullRequest {}
+    impl Declares<code::InternalError> for CreatePullRequest {}
+    impl Declares<code::EncryptionNotConfigured> for CreatePullRequest {}
+    impl Declares<code::GithubUnavailable> for CreatePullRequest {}
+    /// `listTaskBranches` (GET /projects/{projectId}/tasks/{taskId}/github/branches)
+    #[derive(Debug)]
+    pub enum ListTaskBranches {}
+    impl Operation for ListTaskBranches {}
+    impl Declares<code::BadRequest> for ListTaskBranches {}
+    impl Declares<code::Forbidden> for ListTaskBranches {}
+    impl Declares<code::TaskNotFound> for ListTaskBranches {}
+    impl Declares<code::InternalError> for ListTaskBranches {}
+    /// `createBranch` (POST /projects/{projectId}/tasks/{taskId}/github/branches)
+    #[derive(Debug)]
+    pub enum CreateBranch {}
+    impl Operation for CreateBranch {}
+    impl Declares<code::BadRequest> for CreateBranch {}
+    impl Declares<code::InvalidBranchName> for CreateBranch {}
+    impl Declares<code::Forbidden> for CreateBranch {}
+    impl Declares<code::GithubTokenInsufficientPermissions> for CreateBranch {}
+    impl Declares<code::TaskNotFound> for CreateBranch {}
+    impl Declares<code::GithubIntegrationNotFound> for CreateBranch {}
+    impl Declares<code::GithubRepositoryNotFound> for CreateBranch {}
+    impl Declares<code::GithubBranchNotFound> for CreateBranch {}
+    impl Declares<code::GithubBranchAlreadyExists> for CreateBranch {}
+    impl Declares<code::GithubInvalidToken> for CreateBranch {}
+    impl Declares<code::GithubRateLimited> for CreateBranch {}
+    impl Declares<code::InternalError> for CreateBranch {}
+    impl Declares<code::EncryptionNotConfigured> for CreateBranch {}
+    impl Declares<code::GithubUnavailable> for CreateBranch {}
+    /// `linkBranch` (POST /projects/{projectId}/tasks/{taskId}/github/branches/link)
+    #[derive(Debug)]
+    pub enum LinkBranch {}
+    impl Operation for LinkBranch {}
+    impl Declares<code::BadRequest> for LinkBranch {}
+    impl Declares<code::InvalidBranchName> for LinkBranch {}
+    impl Declares<code::Forbidden> for LinkBranch {}
+    impl Declares<code::GithubTokenInsufficientPermissions> for LinkBranch {}
+    impl Declares<code::TaskNotFound> for LinkBranch {}
+    impl Declares<code::GithubIntegrationNotFound> for LinkBranch {}
+    impl Declares<code::GithubRepositoryNotFound> for LinkBranch {}
+    impl Declares<code::GithubBranchNotFound> for LinkBranch {}
+    impl Declares<code::GithubBranchAlreadyLinked> for LinkBranch {}
+    impl Declares<code::GithubInvalidToken> for LinkBranch {}
+    impl Declares<code::GithubRateLimited> for LinkBranch {}
+    impl Declares<code::InternalError> for LinkBranch {}
+    impl Declares<code::EncryptionNotConfigured> for LinkBranch {}
+    impl Declares<code::GithubUnavailable> for LinkBranch {}
+    /// `receiveWebhook` (POST /projects/{projectId}/webhook)
+    #[derive(Debug)]
+    pub enum ReceiveWebhook {}
+    impl Operation for ReceiveWebhook {}
+    impl Declares<code::BadRequest> for ReceiveWebhook {}
+    impl Declares<code::WebhookSignatureInvalid> for ReceiveWebhook {}
+    impl Declares<code::WebhookRepositoryNotFound> for ReceiveWebhook {}
+    impl Declares<code::InternalError> for ReceiveWebhook {}
+    impl Declares<code::EncryptionNotConfigured> for ReceiveWebhook {}
 }
-impl std::error::Error for ApiError {}
 /// The success responses of `getIntegration` (GET /projects/{projectId}/github).
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetIntegrationResponse {
@@ -1015,7 +1472,7 @@ pub trait Api {
         &self,
         req: &Request,
         project_id: uuid::Uuid,
-    ) -> Result<GetIntegrationResponse, ApiError>;
+    ) -> Result<GetIntegrationResponse, ApiError<op::GetIntegration>>;
     /// Set or replace the GitHub personal access token
     ///
     /// `POST /projects/{projectId}/github/token`
@@ -1024,7 +1481,7 @@ pub trait Api {
         req: &Request,
         project_id: uuid::Uuid,
         body: SetTokenRequest,
-    ) -> Result<SetTokenResponse, ApiError>;
+    ) -> Result<SetTokenResponse, ApiError<op::SetToken>>;
     /// Delete the token and the integration
     ///
     /// `DELETE /projects/{projectId}/github/token`
@@ -1032,7 +1489,7 @@ pub trait Api {
         &self,
         req: &Request,
         project_id: uuid::Uuid,
-    ) -> Result<DeleteTokenResponse, ApiError>;
+    ) -> Result<DeleteTokenResponse, ApiError<op::DeleteToken>>;
     /// Repositories the token can access
     ///
     /// `GET /projects/{projectId}/github/repositories`
@@ -1041,7 +1498,10 @@ pub trait Api {
         req: &Request,
         project_id: uuid::Uuid,
         query: ListAccessibleRepositoriesQuery,
-    ) -> Result<ListAccessibleRepositoriesResponse, ApiError>;
+    ) -> Result<
+        ListAccessibleRepositoriesResponse,
+        ApiError<op::ListAccessibleRepositories>,
+    >;
     /// Repositories linked to the project
     ///
     /// `GET /projects/{projectId}/github/linked-repositories`
@@ -1049,7 +1509,7 @@ pub trait Api {
         &self,
         req: &Request,
         project_id: uuid::Uuid,
-    ) -> Result<ListLinkedRepositoriesResponse, ApiError>;
+    ) -> Result<ListLinkedRepositoriesResponse, ApiError<op::ListLinkedRepositories>>;
     /// Link a repository and create its webhook
     ///
     /// `POST /projects/{projectId}/github/linked-repositories`
@@ -1058,7 +1518,7 @@ pub trait Api {
         req: &Request,
         project_id: uuid::Uuid,
         body: LinkRepositoryRequest,
-    ) -> Result<LinkRepositoryResponse, ApiError>;
+    ) -> Result<LinkRepositoryResponse, ApiError<op::LinkRepository>>;
     /// Unlink a repository
     ///
     /// `DELETE /projects/{projectId}/github/linked-repositories/{repoId}`
@@ -1067,7 +1527,7 @@ pub trait Api {
         req: &Request,
         project_id: uuid::Uuid,
         repo_id: uuid::Uuid,
-    ) -> Result<UnlinkRepositoryResponse, ApiError>;
+    ) -> Result<UnlinkRepositoryResponse, ApiError<op::UnlinkRepository>>;
     /// Linked repositories for Paca's repository capability
     ///
     /// `GET /projects/{projectId}/repositories`
@@ -1075,7 +1535,7 @@ pub trait Api {
         &self,
         req: &Request,
         project_id: uuid::Uuid,
-    ) -> Result<ListRepositoriesResponse, ApiError>;
+    ) -> Result<ListRepositoriesResponse, ApiError<op::ListRepositories>>;
     /// Clone URL and token of a linked repository
     ///
     /// `GET /projects/{projectId}/repositories/{repoId}/clone-info`
@@ -1085,7 +1545,7 @@ pub trait Api {
         project_id: uuid::Uuid,
         repo_id: uuid::Uuid,
         query: GetCloneInfoQuery,
-    ) -> Result<GetCloneInfoResponse, ApiError>;
+    ) -> Result<GetCloneInfoResponse, ApiError<op::GetCloneInfo>>;
     /// Pull requests linked to a task
     ///
     /// `GET /projects/{projectId}/tasks/{taskId}/github/pull-requests`
@@ -1094,7 +1554,7 @@ pub trait Api {
         req: &Request,
         project_id: uuid::Uuid,
         task_id: uuid::Uuid,
-    ) -> Result<ListTaskPullRequestsResponse, ApiError>;
+    ) -> Result<ListTaskPullRequestsResponse, ApiError<op::ListTaskPullRequests>>;
     /// Link a pull request to a task
     ///
     /// `POST /projects/{projectId}/tasks/{taskId}/github/pull-requests`
@@ -1104,7 +1564,7 @@ pub trait Api {
         project_id: uuid::Uuid,
         task_id: uuid::Uuid,
         body: LinkPullRequestRequest,
-    ) -> Result<LinkPullRequestResponse, ApiError>;
+    ) -> Result<LinkPullRequestResponse, ApiError<op::LinkPullRequest>>;
     /// Pull request details and diff
     ///
     /// `GET /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}`
@@ -1114,7 +1574,7 @@ pub trait Api {
         project_id: uuid::Uuid,
         task_id: uuid::Uuid,
         pr_id: uuid::Uuid,
-    ) -> Result<GetPullRequestDetailsResponse, ApiError>;
+    ) -> Result<GetPullRequestDetailsResponse, ApiError<op::GetPullRequestDetails>>;
     /// Unlink a pull request from a task
     ///
     /// `DELETE /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}`
@@ -1124,7 +1584,7 @@ pub trait Api {
         project_id: uuid::Uuid,
         task_id: uuid::Uuid,
         pr_id: uuid::Uuid,
-    ) -> Result<UnlinkPullRequestResponse, ApiError>;
+    ) -> Result<UnlinkPullRequestResponse, ApiError<op::UnlinkPullRequest>>;
     /// CI status of a pull request's head commit
     ///
     /// `GET /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/ci-status`
@@ -1134,7 +1594,7 @@ pub trait Api {
         project_id: uuid::Uuid,
         task_id: uuid::Uuid,
         pr_id: uuid::Uuid,
-    ) -> Result<GetPullRequestCiStatusResponse, ApiError>;
+    ) -> Result<GetPullRequestCiStatusResponse, ApiError<op::GetPullRequestCiStatus>>;
     /// Comment on a pull request
     ///
     /// `POST /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/comments`
@@ -1145,7 +1605,7 @@ pub trait Api {
         task_id: uuid::Uuid,
         pr_id: uuid::Uuid,
         body: PullRequestCommentRequest,
-    ) -> Result<CommentOnPullRequestResponse, ApiError>;
+    ) -> Result<CommentOnPullRequestResponse, ApiError<op::CommentOnPullRequest>>;
     /// Review a pull request
     ///
     /// `POST /projects/{projectId}/tasks/{taskId}/github/pull-requests/{prId}/reviews`
@@ -1156,7 +1616,7 @@ pub trait Api {
         task_id: uuid::Uuid,
         pr_id: uuid::Uuid,
         body: PullRequestReviewRequest,
-    ) -> Result<ReviewPullRequestResponse, ApiError>;
+    ) -> Result<ReviewPullRequestResponse, ApiError<op::ReviewPullRequest>>;
     /// Open a pull request on GitHub and link it to the task
     ///
     /// `POST /projects/{projectId}/tasks/{taskId}/github/repositories/{repoId}/pull-requests`
@@ -1167,7 +1627,7 @@ pub trait Api {
         task_id: uuid::Uuid,
         repo_id: uuid::Uuid,
         body: CreatePullRequestRequest,
-    ) -> Result<CreatePullRequestResponse, ApiError>;
+    ) -> Result<CreatePullRequestResponse, ApiError<op::CreatePullRequest>>;
     /// Branches linked to a task
     ///
     /// `GET /projects/{projectId}/tasks/{taskId}/github/branches`
@@ -1176,7 +1636,7 @@ pub trait Api {
         req: &Request,
         project_id: uuid::Uuid,
         task_id: uuid::Uuid,
-    ) -> Result<ListTaskBranchesResponse, ApiError>;
+    ) -> Result<ListTaskBranchesResponse, ApiError<op::ListTaskBranches>>;
     /// Create a branch on GitHub and link it to the task
     ///
     /// `POST /projects/{projectId}/tasks/{taskId}/github/branches`
@@ -1186,7 +1646,7 @@ pub trait Api {
         project_id: uuid::Uuid,
         task_id: uuid::Uuid,
         body: CreateBranchRequest,
-    ) -> Result<CreateBranchResponse, ApiError>;
+    ) -> Result<CreateBranchResponse, ApiError<op::CreateBranch>>;
     /// Link an existing GitHub branch to the task
     ///
     /// `POST /projects/{projectId}/tasks/{taskId}/github/branches/link`
@@ -1196,7 +1656,7 @@ pub trait Api {
         project_id: uuid::Uuid,
         task_id: uuid::Uuid,
         body: LinkBranchRequest,
-    ) -> Result<LinkBranchResponse, ApiError>;
+    ) -> Result<LinkBranchResponse, ApiError<op::LinkBranch>>;
     /// Receive a GitHub webhook delivery
     ///
     /// `POST /projects/{projectId}/webhook`
@@ -1204,7 +1664,7 @@ pub trait Api {
         &self,
         req: &Request,
         project_id: uuid::Uuid,
-    ) -> Result<ReceiveWebhookResponse, ApiError>;
+    ) -> Result<ReceiveWebhookResponse, ApiError<op::ReceiveWebhook>>;
 }
 /// Every operation of the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1881,238 +2341,289 @@ pub const ROUTES: &[Route] = &[
 pub fn route(method: &str, path: &str) -> Option<(Operation, Vec<String>)> {
     router::route_in(ROUTES, method, path)
 }
-fn bad_request(message: String) -> ApiError {
-    ApiError::new(ErrorCode::BadRequest, message)
+paca_plugin_sdk::code_set! {
+    BadRequestCode = [code::BadRequest];
 }
-fn path_uuid(name: &str, raw: &str) -> Result<uuid::Uuid, ApiError> {
+paca_plugin_sdk::code_set! {
+    ForbiddenCode = [code::Forbidden];
+}
+paca_plugin_sdk::code_set! {
+    InternalCode = [code::InternalError];
+}
+fn bad_request(message: String) -> Fault<BadRequestCode> {
+    Fault::new(code::BadRequest, message)
+}
+fn path_uuid(name: &str, raw: &str) -> Result<uuid::Uuid, Fault<BadRequestCode>> {
     router::path_uuid(name, raw).map_err(bad_request)
 }
-fn check_project(req: &Request, project_id: uuid::Uuid) -> Result<(), ApiError> {
+fn check_project(
+    req: &Request,
+    project_id: uuid::Uuid,
+) -> Result<(), Fault<ForbiddenCode>> {
     if router::caller_in_project(req, project_id) {
         Ok(())
     } else {
-        Err(ApiError::new(ErrorCode::Forbidden, router::PROJECT_MISMATCH))
+        Err(Fault::new(code::Forbidden, router::PROJECT_MISMATCH))
     }
 }
-fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+fn json_body<T: serde::de::DeserializeOwned>(
+    req: &Request,
+) -> Result<T, Fault<BadRequestCode>> {
     router::json_body(req).map_err(bad_request)
 }
-fn success_response<T: Serialize>(status: u16, data: &T) -> Result<Response, ApiError> {
+fn success_response<T: Serialize>(
+    status: u16,
+    data: &T,
+) -> Result<Response, Fault<InternalCode>> {
     router::success_response(status, data)
-        .ok_or_else(|| ApiError::new(
-            ErrorCode::InternalError,
-            "could not encode the response",
-        ))
-}
-/// Encodes Paca's error envelope `{"success":false,"error":…,"error_code":…}`.
-pub fn error_response(error: &ApiError) -> Response {
-    router::error_response(error.status(), error.code.as_str(), &error.message)
+        .ok_or_else(|| Fault::new(code::InternalError, "could not encode the response"))
 }
 /// Routes a host request to its operation and encodes the result in Paca's envelopes.
 pub fn dispatch<A: Api>(api: &A, req: &Request) -> Response {
     let Some((op, params)) = route(&req.method, &req.path) else {
-        return error_response(
-            &ApiError::new(ErrorCode::RouteNotFound, "route not found"),
+        return router::error_response(
+            ErrorCode::RouteNotFound.status(),
+            ErrorCode::RouteNotFound.as_str(),
+            "route not found",
         );
     };
     let result = match op {
-        Operation::GetIntegration => call_get_integration(api, req, &params),
-        Operation::SetToken => call_set_token(api, req, &params),
-        Operation::DeleteToken => call_delete_token(api, req, &params),
+        Operation::GetIntegration => {
+            call_get_integration(api, req, &params).map_err(ApiError::erase)
+        }
+        Operation::SetToken => call_set_token(api, req, &params).map_err(ApiError::erase),
+        Operation::DeleteToken => {
+            call_delete_token(api, req, &params).map_err(ApiError::erase)
+        }
         Operation::ListAccessibleRepositories => {
-            call_list_accessible_repositories(api, req, &params)
+            call_list_accessible_repositories(api, req, &params).map_err(ApiError::erase)
         }
         Operation::ListLinkedRepositories => {
-            call_list_linked_repositories(api, req, &params)
+            call_list_linked_repositories(api, req, &params).map_err(ApiError::erase)
         }
-        Operation::LinkRepository => call_link_repository(api, req, &params),
-        Operation::UnlinkRepository => call_unlink_repository(api, req, &params),
-        Operation::ListRepositories => call_list_repositories(api, req, &params),
-        Operation::GetCloneInfo => call_get_clone_info(api, req, &params),
+        Operation::LinkRepository => {
+            call_link_repository(api, req, &params).map_err(ApiError::erase)
+        }
+        Operation::UnlinkRepository => {
+            call_unlink_repository(api, req, &params).map_err(ApiError::erase)
+        }
+        Operation::ListRepositories => {
+            call_list_repositories(api, req, &params).map_err(ApiError::erase)
+        }
+        Operation::GetCloneInfo => {
+            call_get_clone_info(api, req, &params).map_err(ApiError::erase)
+        }
         Operation::ListTaskPullRequests => {
-            call_list_task_pull_requests(api, req, &params)
+            call_list_task_pull_requests(api, req, &params).map_err(ApiError::erase)
         }
-        Operation::LinkPullRequest => call_link_pull_request(api, req, &params),
+        Operation::LinkPullRequest => {
+            call_link_pull_request(api, req, &params).map_err(ApiError::erase)
+        }
         Operation::GetPullRequestDetails => {
-            call_get_pull_request_details(api, req, &params)
+            call_get_pull_request_details(api, req, &params).map_err(ApiError::erase)
         }
-        Operation::UnlinkPullRequest => call_unlink_pull_request(api, req, &params),
+        Operation::UnlinkPullRequest => {
+            call_unlink_pull_request(api, req, &params).map_err(ApiError::erase)
+        }
         Operation::GetPullRequestCiStatus => {
-            call_get_pull_request_ci_status(api, req, &params)
+            call_get_pull_request_ci_status(api, req, &params).map_err(ApiError::erase)
         }
         Operation::CommentOnPullRequest => {
-            call_comment_on_pull_request(api, req, &params)
+            call_comment_on_pull_request(api, req, &params).map_err(ApiError::erase)
         }
-        Operation::ReviewPullRequest => call_review_pull_request(api, req, &params),
-        Operation::CreatePullRequest => call_create_pull_request(api, req, &params),
-        Operation::ListTaskBranches => call_list_task_branches(api, req, &params),
-        Operation::CreateBranch => call_create_branch(api, req, &params),
-        Operation::LinkBranch => call_link_branch(api, req, &params),
-        Operation::ReceiveWebhook => call_receive_webhook(api, req, &params),
+        Operation::ReviewPullRequest => {
+            call_review_pull_request(api, req, &params).map_err(ApiError::erase)
+        }
+        Operation::CreatePullRequest => {
+            call_create_pull_request(api, req, &params).map_err(ApiError::erase)
+        }
+        Operation::ListTaskBranches => {
+            call_list_task_branches(api, req, &params).map_err(ApiError::erase)
+        }
+        Operation::CreateBranch => {
+            call_create_branch(api, req, &params).map_err(ApiError::erase)
+        }
+        Operation::LinkBranch => {
+            call_link_branch(api, req, &params).map_err(ApiError::erase)
+        }
+        Operation::ReceiveWebhook => {
+            call_receive_webhook(api, req, &params).map_err(ApiError::erase)
+        }
     };
-    match result {
-        Ok(resp) => resp,
-        Err(e) if op.error_codes().contains(&e.code) => error_response(&e),
-        Err(e) => {
-            debug_assert!(
-                false, "{} returned undeclared error code {}", op.id(), e.code
-            );
-            error_response(&ApiError::new(ErrorCode::InternalError, "internal error"))
-        }
-    }
+    result.unwrap_or_else(Failure::into_response)
 }
 fn call_get_integration<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::GetIntegration>> {
     let project_id = path_uuid("projectId", &params[0])?;
     check_project(req, project_id)?;
     match api.get_integration(req, project_id)? {
-        GetIntegrationResponse::Ok(data) => success_response(200, &data),
+        GetIntegrationResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }
 fn call_set_token<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::SetToken>> {
     let project_id = path_uuid("projectId", &params[0])?;
     check_project(req, project_id)?;
     let body: SetTokenRequest = json_body(req)?;
     body.validate().map_err(bad_request)?;
     match api.set_token(req, project_id, body)? {
-        SetTokenResponse::Ok(data) => success_response(200, &data),
+        SetTokenResponse::Ok(data) => success_response(200, &data).map_err(Into::into),
     }
 }
 fn call_delete_token<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::DeleteToken>> {
     let project_id = path_uuid("projectId", &params[0])?;
     check_project(req, project_id)?;
     match api.delete_token(req, project_id)? {
-        DeleteTokenResponse::Ok(data) => success_response(200, &data),
+        DeleteTokenResponse::Ok(data) => success_response(200, &data).map_err(Into::into),
     }
 }
 fn call_list_accessible_repositories<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::ListAccessibleRepositories>> {
     let project_id = path_uuid("projectId", &params[0])?;
     check_project(req, project_id)?;
     let query = ListAccessibleRepositoriesQuery::from_query(&req.query)
         .map_err(bad_request)?;
     match api.list_accessible_repositories(req, project_id, query)? {
-        ListAccessibleRepositoriesResponse::Ok(data) => success_response(200, &data),
+        ListAccessibleRepositoriesResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }
 fn call_list_linked_repositories<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::ListLinkedRepositories>> {
     let project_id = path_uuid("projectId", &params[0])?;
     check_project(req, project_id)?;
     match api.list_linked_repositories(req, project_id)? {
-        ListLinkedRepositoriesResponse::Ok(data) => success_response(200, &data),
+        ListLinkedRepositoriesResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }
 fn call_link_repository<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::LinkRepository>> {
     let project_id = path_uuid("projectId", &params[0])?;
     check_project(req, project_id)?;
     let body: LinkRepositoryRequest = json_body(req)?;
     body.validate().map_err(bad_request)?;
     match api.link_repository(req, project_id, body)? {
-        LinkRepositoryResponse::Created(data) => success_response(201, &data),
+        LinkRepositoryResponse::Created(data) => {
+            success_response(201, &data).map_err(Into::into)
+        }
     }
 }
 fn call_unlink_repository<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::UnlinkRepository>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let repo_id = path_uuid("repoId", &params[1])?;
     check_project(req, project_id)?;
     match api.unlink_repository(req, project_id, repo_id)? {
-        UnlinkRepositoryResponse::Ok(data) => success_response(200, &data),
+        UnlinkRepositoryResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }
 fn call_list_repositories<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::ListRepositories>> {
     let project_id = path_uuid("projectId", &params[0])?;
     check_project(req, project_id)?;
     match api.list_repositories(req, project_id)? {
-        ListRepositoriesResponse::Ok(data) => success_response(200, &data),
+        ListRepositoriesResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }
 fn call_get_clone_info<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::GetCloneInfo>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let repo_id = path_uuid("repoId", &params[1])?;
     check_project(req, project_id)?;
     let query = GetCloneInfoQuery::from_query(&req.query).map_err(bad_request)?;
     match api.get_clone_info(req, project_id, repo_id, query)? {
-        GetCloneInfoResponse::Ok(data) => success_response(200, &data),
+        GetCloneInfoResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }
 fn call_list_task_pull_requests<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::ListTaskPullRequests>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let task_id = path_uuid("taskId", &params[1])?;
     check_project(req, project_id)?;
     match api.list_task_pull_requests(req, project_id, task_id)? {
-        ListTaskPullRequestsResponse::Ok(data) => success_response(200, &data),
+        ListTaskPullRequestsResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }
 fn call_link_pull_request<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::LinkPullRequest>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let task_id = path_uuid("taskId", &params[1])?;
     check_project(req, project_id)?;
     let body: LinkPullRequestRequest = json_body(req)?;
     body.validate().map_err(bad_request)?;
     match api.link_pull_request(req, project_id, task_id, body)? {
-        LinkPullRequestResponse::Created(data) => success_response(201, &data),
+        LinkPullRequestResponse::Created(data) => {
+            success_response(201, &data).map_err(Into::into)
+        }
     }
 }
 fn call_get_pull_request_details<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::GetPullRequestDetails>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let task_id = path_uuid("taskId", &params[1])?;
     let pr_id = path_uuid("prId", &params[2])?;
     check_project(req, project_id)?;
     match api.get_pull_request_details(req, project_id, task_id, pr_id)? {
-        GetPullRequestDetailsResponse::Ok(data) => success_response(200, &data),
+        GetPullRequestDetailsResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }
 fn call_unlink_pull_request<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::UnlinkPullRequest>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let task_id = path_uuid("taskId", &params[1])?;
     let pr_id = path_uuid("prId", &params[2])?;
@@ -2125,20 +2636,22 @@ fn call_get_pull_request_ci_status<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::GetPullRequestCiStatus>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let task_id = path_uuid("taskId", &params[1])?;
     let pr_id = path_uuid("prId", &params[2])?;
     check_project(req, project_id)?;
     match api.get_pull_request_ci_status(req, project_id, task_id, pr_id)? {
-        GetPullRequestCiStatusResponse::Ok(data) => success_response(200, &data),
+        GetPullRequestCiStatusResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }
 fn call_comment_on_pull_request<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::CommentOnPullRequest>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let task_id = path_uuid("taskId", &params[1])?;
     let pr_id = path_uuid("prId", &params[2])?;
@@ -2146,14 +2659,16 @@ fn call_comment_on_pull_request<A: Api>(
     let body: PullRequestCommentRequest = json_body(req)?;
     body.validate().map_err(bad_request)?;
     match api.comment_on_pull_request(req, project_id, task_id, pr_id, body)? {
-        CommentOnPullRequestResponse::Created(data) => success_response(201, &data),
+        CommentOnPullRequestResponse::Created(data) => {
+            success_response(201, &data).map_err(Into::into)
+        }
     }
 }
 fn call_review_pull_request<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::ReviewPullRequest>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let task_id = path_uuid("taskId", &params[1])?;
     let pr_id = path_uuid("prId", &params[2])?;
@@ -2161,14 +2676,16 @@ fn call_review_pull_request<A: Api>(
     let body: PullRequestReviewRequest = json_body(req)?;
     body.validate().map_err(bad_request)?;
     match api.review_pull_request(req, project_id, task_id, pr_id, body)? {
-        ReviewPullRequestResponse::Created(data) => success_response(201, &data),
+        ReviewPullRequestResponse::Created(data) => {
+            success_response(201, &data).map_err(Into::into)
+        }
     }
 }
 fn call_create_pull_request<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::CreatePullRequest>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let task_id = path_uuid("taskId", &params[1])?;
     let repo_id = path_uuid("repoId", &params[2])?;
@@ -2176,57 +2693,69 @@ fn call_create_pull_request<A: Api>(
     let body: CreatePullRequestRequest = json_body(req)?;
     body.validate().map_err(bad_request)?;
     match api.create_pull_request(req, project_id, task_id, repo_id, body)? {
-        CreatePullRequestResponse::Created(data) => success_response(201, &data),
-        CreatePullRequestResponse::Ok(data) => success_response(200, &data),
+        CreatePullRequestResponse::Created(data) => {
+            success_response(201, &data).map_err(Into::into)
+        }
+        CreatePullRequestResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }
 fn call_list_task_branches<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::ListTaskBranches>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let task_id = path_uuid("taskId", &params[1])?;
     check_project(req, project_id)?;
     match api.list_task_branches(req, project_id, task_id)? {
-        ListTaskBranchesResponse::Ok(data) => success_response(200, &data),
+        ListTaskBranchesResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }
 fn call_create_branch<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::CreateBranch>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let task_id = path_uuid("taskId", &params[1])?;
     check_project(req, project_id)?;
     let body: CreateBranchRequest = json_body(req)?;
     body.validate().map_err(bad_request)?;
     match api.create_branch(req, project_id, task_id, body)? {
-        CreateBranchResponse::Created(data) => success_response(201, &data),
+        CreateBranchResponse::Created(data) => {
+            success_response(201, &data).map_err(Into::into)
+        }
     }
 }
 fn call_link_branch<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::LinkBranch>> {
     let project_id = path_uuid("projectId", &params[0])?;
     let task_id = path_uuid("taskId", &params[1])?;
     check_project(req, project_id)?;
     let body: LinkBranchRequest = json_body(req)?;
     body.validate().map_err(bad_request)?;
     match api.link_branch(req, project_id, task_id, body)? {
-        LinkBranchResponse::Created(data) => success_response(201, &data),
+        LinkBranchResponse::Created(data) => {
+            success_response(201, &data).map_err(Into::into)
+        }
     }
 }
 fn call_receive_webhook<A: Api>(
     api: &A,
     req: &Request,
     params: &[String],
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError<op::ReceiveWebhook>> {
     let project_id = path_uuid("projectId", &params[0])?;
     match api.receive_webhook(req, project_id)? {
-        ReceiveWebhookResponse::Ok(data) => success_response(200, &data),
+        ReceiveWebhookResponse::Ok(data) => {
+            success_response(200, &data).map_err(Into::into)
+        }
     }
 }

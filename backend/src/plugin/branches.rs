@@ -9,6 +9,7 @@ use crate::github::GithubError;
 use crate::host::{Host, LogLevel};
 use crate::sql;
 use crate::validate;
+use paca_plugin_sdk::error::Declares;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -21,7 +22,7 @@ pub(super) fn list<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     task_id: Uuid,
-) -> Result<Vec<Branch>, ApiError> {
+) -> Result<Vec<Branch>, ApiError<op::ListTaskBranches>> {
     let rows = p.rows::<sql::ListTaskBranches>(
         "list the task's branches",
         &sql::ListTaskBranches::params(task_id, project_id),
@@ -53,11 +54,14 @@ pub(super) fn list<H: Host>(
     Ok(out)
 }
 
-pub(super) fn check_branch_name(field: &str, name: &str) -> Result<(), ApiError> {
+pub(super) fn check_branch_name<O: Declares<code::InvalidBranchName>>(
+    field: &str,
+    name: &str,
+) -> Result<(), ApiError<O>> {
     match validate::branch_name_problem(name) {
         None => Ok(()),
         Some(problem) => Err(ApiError::new(
-            ErrorCode::InvalidBranchName,
+            code::InvalidBranchName,
             format!("`{field}` {name:?} is not a valid branch name: {problem}"),
         )),
     }
@@ -68,7 +72,7 @@ pub(super) fn create<H: Host>(
     project_id: Uuid,
     task_id: Uuid,
     body: CreateBranchRequest,
-) -> Result<Branch, ApiError> {
+) -> Result<Branch, ApiError<op::CreateBranch>> {
     let branch = body
         .branch_name
         .trim()
@@ -99,7 +103,7 @@ pub(super) fn create<H: Host>(
         .get_branch_head(&owner, &name, &source)
         .map_err(|e| match e {
             GithubError::NotFound => ApiError::new(
-                ErrorCode::GithubBranchNotFound,
+                code::GithubBranchNotFound,
                 format!("source branch `{source}` not found in {full_name}"),
             ),
             other => p.github_error("read the source branch", other),
@@ -112,12 +116,12 @@ pub(super) fn create<H: Host>(
                     .contains("already exists") =>
             {
                 ApiError::new(
-                    ErrorCode::GithubBranchAlreadyExists,
+                    code::GithubBranchAlreadyExists,
                     format!("branch `{branch}` already exists in {full_name}"),
                 )
             }
             GithubError::NotFound => ApiError::new(
-                ErrorCode::GithubTokenInsufficientPermissions,
+                code::GithubTokenInsufficientPermissions,
                 format!("the token cannot create branches in {full_name} (it needs write access)"),
             ),
             GithubError::Validation { message, details } => {
@@ -126,7 +130,7 @@ pub(super) fn create<H: Host>(
                     &format!("github: creating {branch} in {full_name}: {message} {details:?}"),
                 );
                 ApiError::new(
-                    ErrorCode::InvalidBranchName,
+                    code::InvalidBranchName,
                     format!("GitHub refused the branch `{branch}`: {message}"),
                 )
             }

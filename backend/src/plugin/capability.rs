@@ -7,10 +7,12 @@
 
 use super::Plugin;
 use super::pull_requests::task_not_found;
+use super::support::{GithubCodes, InternalCodes, KeyCodes};
 use crate::generated::api::*;
 use crate::github::GithubError;
 use crate::host::{Host, LogLevel};
 use crate::sql::{self, RepoRow};
+use paca_plugin_sdk::error::{Declares, FitsIn};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -29,12 +31,20 @@ struct Complete {
 }
 
 /// Completes a row linked before clone URLs were stored: one `GET /repos/{o}/{r}`, stored.
-fn complete<H: Host>(
+// Out of line: generic over the operation only in its error type, so it compiles to one
+// body; inlined, every operation using it would carry a copy.
+#[inline(never)]
+fn complete<H: Host, O: Declares<code::GithubRepoNotAccessible>>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     row: RepoRow,
     token: &mut Option<String>,
-) -> Result<Option<Complete>, ApiError> {
+) -> Result<Option<Complete>, ApiError<O>>
+where
+    InternalCodes: FitsIn<O>,
+    KeyCodes: FitsIn<O>,
+    GithubCodes: FitsIn<O>,
+{
     let (Some(id), Some(owner), Some(repo_name), Some(full_name), Some(default_branch)) = (
         row.id,
         row.owner,
@@ -69,16 +79,18 @@ fn complete<H: Host>(
         .get_repo(&owner, &repo_name)
         .map_err(|e| match e {
             GithubError::NotFound => ApiError::new(
-                ErrorCode::GithubRepoNotAccessible,
+                code::GithubRepoNotAccessible,
                 format!("{full_name} no longer exists on GitHub or the token cannot access it"),
             ),
             other => p.github_error("read the repository", other),
         })?;
     if repo.clone_url.is_empty() {
-        return Err(p.internal(
-            "read the repository's clone URL",
-            format!("GitHub sent no clone_url for {full_name}"),
-        ));
+        return Err(p
+            .internal(
+                "read the repository's clone URL",
+                format!("GitHub sent no clone_url for {full_name}"),
+            )
+            .into());
     }
     p.exec::<sql::BackfillCloneUrl>(
         "store the clone URL",
@@ -104,7 +116,7 @@ fn complete<H: Host>(
 pub(super) fn list<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
-) -> Result<Vec<CapabilityRepository>, ApiError> {
+) -> Result<Vec<CapabilityRepository>, ApiError<op::ListRepositories>> {
     let rows = p.rows::<sql::CapabilityRepositories>(
         "list linked repositories",
         &sql::CapabilityRepositories::params(project_id),
@@ -133,7 +145,7 @@ pub(super) fn clone_info<H: Host>(
     project_id: Uuid,
     repo_id: Uuid,
     task_id: Option<Uuid>,
-) -> Result<CloneInfo, ApiError> {
+) -> Result<CloneInfo, ApiError<op::GetCloneInfo>> {
     let key = p.key()?;
     let row = p.row::<sql::CloneInfo>(
         "read the repository",
@@ -145,7 +157,7 @@ pub(super) fn clone_info<H: Host>(
     }
     if row.id.is_none() {
         return Err(ApiError::new(
-            ErrorCode::GithubRepositoryNotFound,
+            code::GithubRepositoryNotFound,
             "no such repository is linked to this project",
         ));
     }

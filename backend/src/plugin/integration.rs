@@ -7,6 +7,7 @@ use crate::generated::api::*;
 use crate::github::GithubError;
 use crate::host::{Host, LogLevel};
 use crate::sql;
+use paca_plugin_sdk::error::Declares;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -20,7 +21,10 @@ pub(super) struct Hook {
     pub webhook_id: i64,
 }
 
-pub(super) fn get<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) -> Result<Integration, ApiError> {
+pub(super) fn get<H: Host>(
+    p: &Plugin<'_, H>,
+    project_id: Uuid,
+) -> Result<Integration, ApiError<op::GetIntegration>> {
     let row = p.row::<sql::IntegrationTimestamps>(
         "read the integration",
         &sql::IntegrationTimestamps::params(project_id),
@@ -41,17 +45,14 @@ pub(super) fn set_token<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     body: SetTokenRequest,
-) -> Result<Integration, ApiError> {
+) -> Result<Integration, ApiError<op::SetToken>> {
     let token = body.token.trim();
     if token.is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::BadRequest,
-            "`token` must not be blank",
-        ));
+        return Err(ApiError::new(code::BadRequest, "`token` must not be blank"));
     }
     if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(ApiError::new(
-            ErrorCode::BadRequest,
+            code::BadRequest,
             "`token` must not contain whitespace",
         ));
     }
@@ -63,11 +64,22 @@ pub(super) fn set_token<H: Host>(
         .map_err(|e| match e {
             GithubError::Unauthorized | GithubError::Forbidden { .. } | GithubError::NotFound => {
                 ApiError::new(
-                    ErrorCode::GithubInvalidToken,
+                    code::GithubInvalidToken,
                     "GitHub rejected the token: it is invalid, expired or lacks access",
                 )
             }
-            other => p.github_error("validate the token", other),
+            // Every refusal of the token is the token's fault here (the 403 arm above too),
+            // so this operation does not declare GITHUB_TOKEN_INSUFFICIENT_PERMISSIONS.
+            other => {
+                let fault = p.github_fault("validate the token", other);
+                if fault.is::<code::GithubRateLimited>() {
+                    ApiError::new(code::GithubRateLimited, fault.into_message())
+                } else if fault.is::<code::GithubUnavailable>() {
+                    ApiError::new(code::GithubUnavailable, fault.into_message())
+                } else {
+                    ApiError::new(code::GithubInvalidToken, fault.into_message())
+                }
+            }
         })?;
     p.log(
         LogLevel::Info,
@@ -90,7 +102,9 @@ pub(super) fn set_token<H: Host>(
                 updated_at: row.updated_at,
             }),
         )),
-        None => Err(p.internal("store the token", "the upsert returned no row")),
+        None => Err(p
+            .internal("store the token", "the upsert returned no row")
+            .into()),
     }
 }
 
@@ -102,7 +116,7 @@ pub(super) fn set_token<H: Host>(
 pub(super) fn delete<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
-) -> Result<IntegrationRemoval, ApiError> {
+) -> Result<IntegrationRemoval, ApiError<op::DeleteToken>> {
     let removed = p.row::<sql::DeleteIntegration>(
         "delete the integration",
         &sql::DeleteIntegration::params(project_id),
@@ -145,7 +159,7 @@ pub(super) fn remove_hooks<H: Host>(
     let token = match token {
         Ok(t) => t,
         Err(e) => {
-            let reason = format!("the stored token could not be used: {}", e.message);
+            let reason = format!("the stored token could not be used: {}", e.message());
             let failures = hooks
                 .iter()
                 .map(|h| WebhookFailure {
@@ -194,16 +208,19 @@ pub(super) fn remove_hooks<H: Host>(
 }
 
 /// The stored token of a project, decrypted; 404 when the project has no integration.
-pub(super) fn token<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) -> Result<String, ApiError> {
+fn token<H: Host>(
+    p: &Plugin<'_, H>,
+    project_id: Uuid,
+) -> Result<String, ApiError<op::ListAccessibleRepositories>> {
     let key = p.key()?;
     let row = p.row::<sql::StoredToken>("read the token", &sql::StoredToken::params(project_id))?;
     let row = row.ok_or_else(not_connected)?;
-    p.decrypt(&key, "decrypt the token", &row.access_token_enc)
+    Ok(p.decrypt(&key, "decrypt the token", &row.access_token_enc)?)
 }
 
-pub(super) fn not_connected() -> ApiError {
+pub(super) fn not_connected<O: Declares<code::GithubIntegrationNotFound>>() -> ApiError<O> {
     ApiError::new(
-        ErrorCode::GithubIntegrationNotFound,
+        code::GithubIntegrationNotFound,
         "GitHub is not connected to this project: set a token first",
     )
 }
@@ -212,7 +229,7 @@ pub(super) fn accessible_repositories<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     query: ListAccessibleRepositoriesQuery,
-) -> Result<AccessibleRepositoryPage, ApiError> {
+) -> Result<AccessibleRepositoryPage, ApiError<op::ListAccessibleRepositories>> {
     let token = token(p, project_id)?;
     // The spec bounds both to small positive numbers, so the casts cannot truncate.
     let page = query.page as u32;
@@ -220,7 +237,7 @@ pub(super) fn accessible_repositories<H: Host>(
     let listed = p
         .github(token)
         .list_user_repos(page, per_page)
-        .map_err(|e| p.github_error("list repositories", e))?;
+        .map_err(|e| p.github_fault("list repositories", e))?;
     let items = listed
         .items
         .into_iter()

@@ -29,18 +29,14 @@ pub mod topics {
     pub const BRANCH_LINKED: &str = "github.branch_linked";
 }
 
-/// Per-call handler state: the host, and (for tests and self-hosted setups) a GitHub API base.
+/// Per-call handler state: the host.
 pub struct Plugin<'h, H: Host> {
     host: &'h H,
-    github_base: Option<String>,
 }
 
 impl<'h, H: Host> Plugin<'h, H> {
     pub fn new(host: &'h H) -> Self {
-        Self {
-            host,
-            github_base: None,
-        }
+        Self { host }
     }
 
     /// Handles one subscribed core event (`task.deleted`).
@@ -54,7 +50,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         &self,
         _req: &Request,
         project_id: Uuid,
-    ) -> Result<GetIntegrationResponse, ApiError> {
+    ) -> Result<GetIntegrationResponse, ApiError<op::GetIntegration>> {
         integration::get(self, project_id).map(GetIntegrationResponse::Ok)
     }
 
@@ -63,7 +59,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         _req: &Request,
         project_id: Uuid,
         body: SetTokenRequest,
-    ) -> Result<SetTokenResponse, ApiError> {
+    ) -> Result<SetTokenResponse, ApiError<op::SetToken>> {
         integration::set_token(self, project_id, body).map(SetTokenResponse::Ok)
     }
 
@@ -71,7 +67,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         &self,
         _req: &Request,
         project_id: Uuid,
-    ) -> Result<DeleteTokenResponse, ApiError> {
+    ) -> Result<DeleteTokenResponse, ApiError<op::DeleteToken>> {
         integration::delete(self, project_id).map(DeleteTokenResponse::Ok)
     }
 
@@ -80,7 +76,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         _req: &Request,
         project_id: Uuid,
         query: ListAccessibleRepositoriesQuery,
-    ) -> Result<ListAccessibleRepositoriesResponse, ApiError> {
+    ) -> Result<ListAccessibleRepositoriesResponse, ApiError<op::ListAccessibleRepositories>> {
         integration::accessible_repositories(self, project_id, query)
             .map(ListAccessibleRepositoriesResponse::Ok)
     }
@@ -89,7 +85,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         &self,
         _req: &Request,
         project_id: Uuid,
-    ) -> Result<ListLinkedRepositoriesResponse, ApiError> {
+    ) -> Result<ListLinkedRepositoriesResponse, ApiError<op::ListLinkedRepositories>> {
         repositories::list(self, project_id).map(ListLinkedRepositoriesResponse::Ok)
     }
 
@@ -98,7 +94,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         _req: &Request,
         project_id: Uuid,
         body: LinkRepositoryRequest,
-    ) -> Result<LinkRepositoryResponse, ApiError> {
+    ) -> Result<LinkRepositoryResponse, ApiError<op::LinkRepository>> {
         repositories::link(self, project_id, body).map(LinkRepositoryResponse::Created)
     }
 
@@ -107,7 +103,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         _req: &Request,
         project_id: Uuid,
         repo_id: Uuid,
-    ) -> Result<UnlinkRepositoryResponse, ApiError> {
+    ) -> Result<UnlinkRepositoryResponse, ApiError<op::UnlinkRepository>> {
         repositories::unlink(self, project_id, repo_id).map(UnlinkRepositoryResponse::Ok)
     }
 
@@ -116,7 +112,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         _req: &Request,
         project_id: Uuid,
         task_id: Uuid,
-    ) -> Result<ListTaskPullRequestsResponse, ApiError> {
+    ) -> Result<ListTaskPullRequestsResponse, ApiError<op::ListTaskPullRequests>> {
         pull_requests::list(self, project_id, task_id).map(ListTaskPullRequestsResponse::Ok)
     }
 
@@ -126,7 +122,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         project_id: Uuid,
         task_id: Uuid,
         body: LinkPullRequestRequest,
-    ) -> Result<LinkPullRequestResponse, ApiError> {
+    ) -> Result<LinkPullRequestResponse, ApiError<op::LinkPullRequest>> {
         pull_requests::link(self, project_id, task_id, body).map(LinkPullRequestResponse::Created)
     }
 
@@ -136,7 +132,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         project_id: Uuid,
         task_id: Uuid,
         pr_id: Uuid,
-    ) -> Result<UnlinkPullRequestResponse, ApiError> {
+    ) -> Result<UnlinkPullRequestResponse, ApiError<op::UnlinkPullRequest>> {
         pull_requests::unlink(self, project_id, task_id, pr_id)
             .map(|()| UnlinkPullRequestResponse::NoContent)
     }
@@ -146,7 +142,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         _req: &Request,
         project_id: Uuid,
         task_id: Uuid,
-    ) -> Result<ListTaskBranchesResponse, ApiError> {
+    ) -> Result<ListTaskBranchesResponse, ApiError<op::ListTaskBranches>> {
         branches::list(self, project_id, task_id).map(ListTaskBranchesResponse::Ok)
     }
 
@@ -156,7 +152,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         project_id: Uuid,
         task_id: Uuid,
         body: CreateBranchRequest,
-    ) -> Result<CreateBranchResponse, ApiError> {
+    ) -> Result<CreateBranchResponse, ApiError<op::CreateBranch>> {
         branches::create(self, project_id, task_id, body).map(CreateBranchResponse::Created)
     }
 
@@ -164,7 +160,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         &self,
         _req: &Request,
         project_id: Uuid,
-    ) -> Result<ListRepositoriesResponse, ApiError> {
+    ) -> Result<ListRepositoriesResponse, ApiError<op::ListRepositories>> {
         capability::list(self, project_id).map(ListRepositoriesResponse::Ok)
     }
 
@@ -174,7 +170,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         project_id: Uuid,
         repo_id: Uuid,
         query: GetCloneInfoQuery,
-    ) -> Result<GetCloneInfoResponse, ApiError> {
+    ) -> Result<GetCloneInfoResponse, ApiError<op::GetCloneInfo>> {
         capability::clone_info(self, req, project_id, repo_id, query.task_id)
             .map(GetCloneInfoResponse::Ok)
     }
@@ -186,7 +182,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         task_id: Uuid,
         repo_id: Uuid,
         body: CreatePullRequestRequest,
-    ) -> Result<CreatePullRequestResponse, ApiError> {
+    ) -> Result<CreatePullRequestResponse, ApiError<op::CreatePullRequest>> {
         pr_workflow::create(self, project_id, task_id, repo_id, body).map(|c| match c {
             pr_workflow::Creation::Created(v) => CreatePullRequestResponse::Created(v),
             pr_workflow::Creation::Existing(v) => CreatePullRequestResponse::Ok(v),
@@ -199,7 +195,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         project_id: Uuid,
         task_id: Uuid,
         pr_id: Uuid,
-    ) -> Result<GetPullRequestDetailsResponse, ApiError> {
+    ) -> Result<GetPullRequestDetailsResponse, ApiError<op::GetPullRequestDetails>> {
         pr_workflow::details(self, project_id, task_id, pr_id)
             .map(GetPullRequestDetailsResponse::Ok)
     }
@@ -210,7 +206,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         project_id: Uuid,
         task_id: Uuid,
         pr_id: Uuid,
-    ) -> Result<GetPullRequestCiStatusResponse, ApiError> {
+    ) -> Result<GetPullRequestCiStatusResponse, ApiError<op::GetPullRequestCiStatus>> {
         pr_workflow::ci_status(self, project_id, task_id, pr_id)
             .map(GetPullRequestCiStatusResponse::Ok)
     }
@@ -222,7 +218,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         task_id: Uuid,
         pr_id: Uuid,
         body: PullRequestCommentRequest,
-    ) -> Result<CommentOnPullRequestResponse, ApiError> {
+    ) -> Result<CommentOnPullRequestResponse, ApiError<op::CommentOnPullRequest>> {
         pr_workflow::comment(self, project_id, task_id, pr_id, body)
             .map(CommentOnPullRequestResponse::Created)
     }
@@ -234,7 +230,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         task_id: Uuid,
         pr_id: Uuid,
         body: PullRequestReviewRequest,
-    ) -> Result<ReviewPullRequestResponse, ApiError> {
+    ) -> Result<ReviewPullRequestResponse, ApiError<op::ReviewPullRequest>> {
         pr_workflow::review(self, project_id, task_id, pr_id, body)
             .map(ReviewPullRequestResponse::Created)
     }
@@ -245,7 +241,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         project_id: Uuid,
         task_id: Uuid,
         body: LinkBranchRequest,
-    ) -> Result<LinkBranchResponse, ApiError> {
+    ) -> Result<LinkBranchResponse, ApiError<op::LinkBranch>> {
         pr_workflow::link_branch(self, project_id, task_id, body).map(LinkBranchResponse::Created)
     }
 
@@ -253,7 +249,7 @@ impl<H: Host> Api for Plugin<'_, H> {
         &self,
         req: &Request,
         project_id: Uuid,
-    ) -> Result<ReceiveWebhookResponse, ApiError> {
+    ) -> Result<ReceiveWebhookResponse, ApiError<op::ReceiveWebhook>> {
         webhook::receive(self, req, project_id).map(ReceiveWebhookResponse::Ok)
     }
 }

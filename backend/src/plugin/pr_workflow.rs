@@ -7,11 +7,13 @@
 use super::branches::{branch_event, branch_url, check_branch_name};
 use super::integration::not_connected;
 use super::pull_requests::{TaskRepo, cache, pr_event, task_not_found, task_repo_context};
+use super::support::{GithubFault, InternalCodes, KeyCodes};
 use super::{Plugin, topics};
 use crate::generated::api::*;
 use crate::github::{GithubError, PullRequest as GithubPull};
 use crate::host::Host;
 use crate::sql;
+use paca_plugin_sdk::error::{Declares, FitsIn};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -32,21 +34,31 @@ struct Target {
     token: String,
 }
 
-fn link_not_found() -> ApiError {
+fn link_not_found<O: Declares<code::GithubPrLinkNotFound>>() -> ApiError<O> {
     ApiError::new(
-        ErrorCode::GithubPrLinkNotFound,
+        code::GithubPrLinkNotFound,
         "this pull request is not linked to this task",
     )
 }
 
 /// The PR linked to the task, in one round trip: no row → no such task; no PR → not linked
 /// (also when the PR or its repository belongs to another project).
-fn resolve<H: Host>(
+// Out of line: generic over the operation only in its error type, so it compiles to one
+// body; inlined, every operation using it would carry a copy.
+#[inline(never)]
+fn resolve<H: Host, O>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     task_id: Uuid,
     pr_id: Uuid,
-) -> Result<Target, ApiError> {
+) -> Result<Target, ApiError<O>>
+where
+    O: Declares<code::TaskNotFound>
+        + Declares<code::GithubPrLinkNotFound>
+        + Declares<code::GithubIntegrationNotFound>,
+    InternalCodes: FitsIn<O>,
+    KeyCodes: FitsIn<O>,
+{
     let key = p.key()?;
     let row = p.row::<sql::ResolveLinkedPr>(
         "read the linked pull request",
@@ -76,9 +88,9 @@ fn resolve<H: Host>(
     })
 }
 
-fn pr_not_found(t: &Target) -> ApiError {
+fn pr_not_found<O: Declares<code::GithubPrNotFound>>(t: &Target) -> ApiError<O> {
     ApiError::new(
-        ErrorCode::GithubPrNotFound,
+        code::GithubPrNotFound,
         format!(
             "pull request #{} no longer exists in {} (or the token cannot see it)",
             t.number, t.full_name
@@ -86,18 +98,25 @@ fn pr_not_found(t: &Target) -> ApiError {
     )
 }
 
-fn refused(what: &str, message: &str, details: &[String]) -> ApiError {
+fn refused<O: Declares<code::GithubPrValidationFailed>>(
+    what: &str,
+    message: &str,
+    details: &[String],
+) -> ApiError<O> {
     let mut text = message.to_string();
     if !details.is_empty() {
         text.push_str(&format!(" ({})", details.join("; ")));
     }
     ApiError::new(
-        ErrorCode::GithubPrValidationFailed,
+        code::GithubPrValidationFailed,
         format!("GitHub refused to {what}: {text}"),
     )
 }
 
-fn branch(field: &str, raw: &str) -> Result<String, ApiError> {
+fn branch<O: Declares<code::InvalidBranchName>>(
+    field: &str,
+    raw: &str,
+) -> Result<String, ApiError<O>> {
     let name = raw.trim().trim_start_matches("refs/heads/").to_string();
     check_branch_name(field, &name)?;
     Ok(name)
@@ -114,10 +133,10 @@ pub(super) fn create<H: Host>(
     task_id: Uuid,
     repo_id: Uuid,
     body: CreatePullRequestRequest,
-) -> Result<Creation, ApiError> {
+) -> Result<Creation, ApiError<op::CreatePullRequest>> {
     let title = body.title.trim().to_string();
     if title.is_empty() {
-        return Err(ApiError::new(ErrorCode::BadRequest, "`title` is blank"));
+        return Err(ApiError::new(code::BadRequest, "`title` is blank"));
     }
     let head = branch("head_branch", &body.head_branch)?;
     let base = match &body.base_branch {
@@ -154,7 +173,7 @@ pub(super) fn create<H: Host>(
         {
             let open = gh
                 .find_open_pulls(&owner, &name, &head, &base)
-                .map_err(|e| p.github_error("find the existing pull request", e))?;
+                .map_err(|e| p.github_fault("find the existing pull request", e))?;
             let existing = open.into_iter().next().ok_or_else(|| {
                 refused(
                     "open the pull request",
@@ -172,7 +191,7 @@ pub(super) fn create<H: Host>(
         // GitHub answers 404 when the token may read but not write the repository.
         Err(GithubError::NotFound) => {
             return Err(ApiError::new(
-                ErrorCode::GithubTokenInsufficientPermissions,
+                code::GithubTokenInsufficientPermissions,
                 format!(
                     "the token cannot open pull requests in {full_name} (it needs write access)"
                 ),
@@ -243,7 +262,7 @@ pub(super) fn details<H: Host>(
     project_id: Uuid,
     task_id: Uuid,
     pr_id: Uuid,
-) -> Result<PullRequestDetails, ApiError> {
+) -> Result<PullRequestDetails, ApiError<op::GetPullRequestDetails>> {
     let t = resolve(p, project_id, task_id, pr_id)?;
     let gh = p.github(t.token.clone());
     let map = |e: GithubError| match e {
@@ -323,11 +342,11 @@ fn none_if_missing<H: Host, T>(
     p: &Plugin<'_, H>,
     r: Result<Vec<T>, GithubError>,
     what: &str,
-) -> Result<Vec<T>, ApiError> {
+) -> Result<Vec<T>, GithubFault> {
     match r {
         Ok(v) => Ok(v),
         Err(GithubError::NotFound) => Ok(Vec::new()),
-        Err(e) => Err(p.github_error(what, e)),
+        Err(e) => Err(p.github_fault(what, e)),
     }
 }
 
@@ -336,7 +355,7 @@ pub(super) fn ci_status<H: Host>(
     project_id: Uuid,
     task_id: Uuid,
     pr_id: Uuid,
-) -> Result<CiStatus, ApiError> {
+) -> Result<CiStatus, ApiError<op::GetPullRequestCiStatus>> {
     let t = resolve(p, project_id, task_id, pr_id)?;
     let gh = p.github(t.token.clone());
     let pr = gh
@@ -389,9 +408,9 @@ pub(super) fn comment<H: Host>(
     task_id: Uuid,
     pr_id: Uuid,
     body: PullRequestCommentRequest,
-) -> Result<PullRequestComment, ApiError> {
+) -> Result<PullRequestComment, ApiError<op::CommentOnPullRequest>> {
     if body.body.trim().is_empty() {
-        return Err(ApiError::new(ErrorCode::BadRequest, "`body` is blank"));
+        return Err(ApiError::new(code::BadRequest, "`body` is blank"));
     }
     let t = resolve(p, project_id, task_id, pr_id)?;
     let posted = p
@@ -418,11 +437,11 @@ pub(super) fn review<H: Host>(
     task_id: Uuid,
     pr_id: Uuid,
     body: PullRequestReviewRequest,
-) -> Result<PullRequestReview, ApiError> {
+) -> Result<PullRequestReview, ApiError<op::ReviewPullRequest>> {
     let text = body.body.as_deref().map(str::trim).unwrap_or("");
     if body.event != ReviewEvent::Approve && text.is_empty() {
         return Err(ApiError::new(
-            ErrorCode::BadRequest,
+            code::BadRequest,
             format!("`body` is required for a {} review", body.event.as_str()),
         ));
     }
@@ -456,7 +475,7 @@ pub(super) fn link_branch<H: Host>(
     project_id: Uuid,
     task_id: Uuid,
     body: LinkBranchRequest,
-) -> Result<Branch, ApiError> {
+) -> Result<Branch, ApiError<op::LinkBranch>> {
     let name = branch("branch_name", &body.branch_name)?;
     let key = p.key()?;
     let TaskRepo {
@@ -472,7 +491,7 @@ pub(super) fn link_branch<H: Host>(
         .get_branch_head(&owner, &repo, &name)
         .map_err(|e| match e {
             GithubError::NotFound => ApiError::new(
-                ErrorCode::GithubBranchNotFound,
+                code::GithubBranchNotFound,
                 format!("branch `{name}` does not exist in {full_name}"),
             ),
             other => p.github_error("read the branch", other),
@@ -483,7 +502,7 @@ pub(super) fn link_branch<H: Host>(
     )?;
     let Some(inserted) = inserted else {
         return Err(ApiError::new(
-            ErrorCode::GithubBranchAlreadyLinked,
+            code::GithubBranchAlreadyLinked,
             format!("`{name}` is already linked to this task"),
         ));
     };

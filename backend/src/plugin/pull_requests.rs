@@ -1,12 +1,13 @@
 //! Pull requests linked to tasks, and the PR cache they are read from.
 
 use super::integration::not_connected;
-use super::support::event;
+use super::support::{Internal, InternalCodes, event};
 use super::{Plugin, topics};
 use crate::generated::api::*;
 use crate::github::{GithubError, PullRequest as GithubPull};
 use crate::host::Host;
 use crate::sql;
+use paca_plugin_sdk::error::{Declares, FitsIn};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -21,7 +22,7 @@ pub(super) struct TaskRepo {
     pub access_token_enc: String,
 }
 
-fn dto<H: Host>(p: &Plugin<'_, H>, r: sql::PrRow) -> Result<Option<PullRequest>, ApiError> {
+fn dto<H: Host>(p: &Plugin<'_, H>, r: sql::PrRow) -> Result<Option<PullRequest>, Internal> {
     let Some(id) = r.id else { return Ok(None) };
     let incomplete = || {
         p.internal(
@@ -53,8 +54,8 @@ fn dto<H: Host>(p: &Plugin<'_, H>, r: sql::PrRow) -> Result<Option<PullRequest>,
     }))
 }
 
-pub(super) fn task_not_found() -> ApiError {
-    ApiError::new(ErrorCode::TaskNotFound, "no such task in this project")
+pub(super) fn task_not_found<O: Declares<code::TaskNotFound>>() -> ApiError<O> {
+    ApiError::new(code::TaskNotFound, "no such task in this project")
 }
 
 /// One round trip: no row means the task is not in the project (or deleted); a row with a
@@ -63,7 +64,7 @@ pub(super) fn list<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     task_id: Uuid,
-) -> Result<Vec<PullRequest>, ApiError> {
+) -> Result<Vec<PullRequest>, ApiError<op::ListTaskPullRequests>> {
     let rows = p.rows::<sql::ListTaskPrs>(
         "list the task's pull requests",
         &sql::ListTaskPrs::params(task_id, project_id),
@@ -79,12 +80,21 @@ pub(super) fn list<H: Host>(
 }
 
 /// The task, a repository of the same project and the project's token, in one round trip.
-pub(super) fn task_repo_context<H: Host>(
+// Out of line: generic over the operation only in its error type, so it compiles to one
+// body; inlined, every operation using it would carry a copy.
+#[inline(never)]
+pub(super) fn task_repo_context<H: Host, O>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     task_id: Uuid,
     repo_id: Uuid,
-) -> Result<TaskRepo, ApiError> {
+) -> Result<TaskRepo, ApiError<O>>
+where
+    O: Declares<code::TaskNotFound>
+        + Declares<code::GithubIntegrationNotFound>
+        + Declares<code::GithubRepositoryNotFound>,
+    InternalCodes: FitsIn<O>,
+{
     let ctx = p.row::<sql::TaskRepoContext>(
         "read the task and repository",
         &sql::TaskRepoContext::params(task_id, project_id, repo_id),
@@ -107,7 +117,7 @@ pub(super) fn task_repo_context<H: Host>(
             access_token_enc: token,
         }),
         _ => Err(ApiError::new(
-            ErrorCode::GithubRepositoryNotFound,
+            code::GithubRepositoryNotFound,
             "no such repository is linked to this project",
         )),
     }
@@ -123,7 +133,7 @@ pub(super) fn link<H: Host>(
     project_id: Uuid,
     task_id: Uuid,
     body: LinkPullRequestRequest,
-) -> Result<PullRequest, ApiError> {
+) -> Result<PullRequest, ApiError<op::LinkPullRequest>> {
     let key = p.key()?;
     let TaskRepo {
         repo_id,
@@ -140,7 +150,7 @@ pub(super) fn link<H: Host>(
         .get_pull(&owner, &name, number as u64)
         .map_err(|e| match e {
             GithubError::NotFound => ApiError::new(
-                ErrorCode::GithubPrNotFound,
+                code::GithubPrNotFound,
                 format!("pull request #{number} not found in {full_name}"),
             ),
             other => p.github_error("read the pull request", other),
@@ -152,7 +162,7 @@ pub(super) fn link<H: Host>(
     )?;
     if linked.is_empty() {
         return Err(ApiError::new(
-            ErrorCode::GithubPrAlreadyLinked,
+            code::GithubPrAlreadyLinked,
             format!("{full_name}#{number} is already linked to this task"),
         ));
     }
@@ -170,7 +180,7 @@ pub(super) fn cache<H: Host>(
     repo_id: Uuid,
     full_name: &str,
     pr: &GithubPull,
-) -> Result<PullRequest, ApiError> {
+) -> Result<PullRequest, Internal> {
     let row = p.row::<sql::UpsertPr>(
         "cache the pull request",
         &sql::UpsertPr::params(
@@ -201,7 +211,7 @@ fn cached_pr<H: Host>(
     p: &Plugin<'_, H>,
     repo_id: Uuid,
     number: i64,
-) -> Result<Option<PullRequest>, ApiError> {
+) -> Result<Option<PullRequest>, Internal> {
     let row = p.row::<sql::CachedPr>(
         "read the cached pull request",
         &sql::CachedPr::params(repo_id, number),
@@ -239,7 +249,7 @@ pub(super) fn unlink<H: Host>(
     project_id: Uuid,
     task_id: Uuid,
     pr_id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), ApiError<op::UnlinkPullRequest>> {
     let deleted = p.query::<sql::UnlinkPr>(
         "unlink the pull request",
         &sql::UnlinkPr::params(task_id, pr_id, project_id),
@@ -256,7 +266,7 @@ pub(super) fn unlink<H: Host>(
         return Err(task_not_found());
     }
     Err(ApiError::new(
-        ErrorCode::GithubPrLinkNotFound,
+        code::GithubPrLinkNotFound,
         "this pull request is not linked to this task",
     ))
 }

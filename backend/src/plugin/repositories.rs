@@ -11,6 +11,9 @@ use crate::sql::{self, Statement};
 use crate::validate;
 use uuid::Uuid;
 
+/// The error of `linkRepository`, the operation most of this module serves.
+type Error = ApiError<op::LinkRepository>;
+
 /// What GitHub sends for each linked repository.
 pub const WEBHOOK_EVENTS: &[&str] = &["push", "pull_request", "check_run"];
 
@@ -38,7 +41,7 @@ pub(super) fn dto(r: sql::ListRepositoriesRow) -> LinkedRepository {
 pub(super) fn list<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
-) -> Result<Vec<LinkedRepository>, ApiError> {
+) -> Result<Vec<LinkedRepository>, ApiError<op::ListLinkedRepositories>> {
     let rows = p.rows::<sql::ListRepositories>(
         "list linked repositories",
         &sql::ListRepositories::params(project_id),
@@ -47,7 +50,7 @@ pub(super) fn list<H: Host>(
 }
 
 /// The public callback GitHub delivers to, from `PUBLIC_URL`.
-fn webhook_url<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) -> Result<String, ApiError> {
+fn webhook_url<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) -> Result<String, Error> {
     let base = p
         .host
         .config("PUBLIC_URL")
@@ -57,11 +60,11 @@ fn webhook_url<H: Host>(p: &Plugin<'_, H>, project_id: Uuid) -> Result<String, A
             "{base}/api/v1/plugins/com.paca.github/projects/{project_id}/webhook"
         )),
         Some(_) => Err(ApiError::new(
-            ErrorCode::GithubWebhookUrlRequired,
+            code::GithubWebhookUrlRequired,
             "PUBLIC_URL must be an absolute http(s) URL of the Paca server",
         )),
         None => Err(ApiError::new(
-            ErrorCode::GithubWebhookUrlRequired,
+            code::GithubWebhookUrlRequired,
             "PUBLIC_URL is not configured: GitHub needs it to deliver webhooks",
         )),
     }
@@ -71,18 +74,18 @@ pub(super) fn link<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     body: LinkRepositoryRequest,
-) -> Result<LinkedRepository, ApiError> {
+) -> Result<LinkedRepository, Error> {
     let owner = body.owner.trim();
     let name = body.repo_name.trim().trim_end_matches(".git");
     if !validate::is_valid_owner(owner) {
         return Err(ApiError::new(
-            ErrorCode::InvalidRepositoryName,
+            code::InvalidRepositoryName,
             format!("`{owner}` is not a valid GitHub owner name"),
         ));
     }
     if !validate::is_valid_repo(name) {
         return Err(ApiError::new(
-            ErrorCode::InvalidRepositoryName,
+            code::InvalidRepositoryName,
             format!("`{name}` is not a valid GitHub repository name"),
         ));
     }
@@ -100,7 +103,7 @@ pub(super) fn link<H: Host>(
     // the id is what identifies the repository, a name only until the next rename.
     let repo = gh.get_repo(owner, name).map_err(|e| match e {
         GithubError::NotFound | GithubError::Forbidden { .. } => ApiError::new(
-            ErrorCode::GithubRepoNotAccessible,
+            code::GithubRepoNotAccessible,
             format!("{owner}/{name} does not exist or the token cannot access it"),
         ),
         other => p.github_error("read the repository", other),
@@ -132,7 +135,7 @@ pub(super) fn link<H: Host>(
     // No row: linked already (concurrently, under a former name, or before ids were stored).
     let claimed = claimed.ok_or_else(|| already_linked(&repo.owner.login, &repo.name))?;
     // From here on the row is ours: any failure removes it again, and every hook we created.
-    let release = |error: ApiError| {
+    let release = |error: Error| {
         if let Err(e) = p.host.db_exec(
             sql::ReleaseRepository::SQL,
             &sql::ReleaseRepository::params(claimed.id),
@@ -157,7 +160,7 @@ pub(super) fn link<H: Host>(
         &secret,
     )
     .map_err(release)?;
-    let remove_hook = |error: ApiError| {
+    let remove_hook = |error: Error| {
         if let Err(e) = gh.delete_hook(&repo.owner.login, &repo.name, hook_id) {
             p.log(
                 LogLevel::Error,
@@ -174,11 +177,11 @@ pub(super) fn link<H: Host>(
             "store the webhook",
             &sql::FillWebhook::params(claimed.id, hook_id),
         )
-        .map_err(|e| remove_hook(release(e)))?;
+        .map_err(|e| remove_hook(release(e.into())))?;
     // The row was unlinked while the hook was being created: the hook is ours to remove.
     let filled = filled.ok_or_else(|| {
         remove_hook(ApiError::new(
-            ErrorCode::GithubRepoAlreadyLinked,
+            code::GithubRepoAlreadyLinked,
             format!(
                 "{} was unlinked while it was being linked: link it again",
                 repo.full_name
@@ -204,9 +207,9 @@ pub(super) fn link<H: Host>(
     })
 }
 
-fn already_linked(owner: &str, name: &str) -> ApiError {
+fn already_linked(owner: &str, name: &str) -> Error {
     ApiError::new(
-        ErrorCode::GithubRepoAlreadyLinked,
+        code::GithubRepoAlreadyLinked,
         format!("{owner}/{name} is already linked to this project"),
     )
 }
@@ -223,7 +226,7 @@ fn create_hook<H: Host>(
     name: &str,
     url: &str,
     secret: &str,
-) -> Result<i64, ApiError> {
+) -> Result<i64, Error> {
     let mut replaced = false;
     loop {
         match gh.create_hook(owner, name, url, secret, WEBHOOK_EVENTS) {
@@ -246,21 +249,21 @@ fn create_hook<H: Host>(
                 .any(|m| text.contains(m))
                 {
                     return Err(ApiError::new(
-                        ErrorCode::GithubWebhookUrlNotPublic,
+                        code::GithubWebhookUrlNotPublic,
                         format!(
                             "GitHub cannot reach the webhook URL {url}: PUBLIC_URL must be reachable from the internet"
                         ),
                     ));
                 }
                 return Err(ApiError::new(
-                    ErrorCode::GithubWebhookCreationFailed,
+                    code::GithubWebhookCreationFailed,
                     format!("GitHub refused to create the webhook: {}", text.trim()),
                 ));
             }
             Err(GithubError::NotFound) => {
                 // GitHub answers 404 on the hooks API when the token lacks admin rights.
                 return Err(ApiError::new(
-                    ErrorCode::GithubTokenInsufficientPermissions,
+                    code::GithubTokenInsufficientPermissions,
                     format!(
                         "the token cannot manage webhooks of {owner}/{name} (it needs admin:repo_hook and admin access)"
                     ),
@@ -276,7 +279,7 @@ fn create_hook<H: Host>(
                     &format!("github: creating the webhook of {owner}/{name} failed: {e}"),
                 );
                 return Err(ApiError::new(
-                    ErrorCode::GithubWebhookCreationFailed,
+                    code::GithubWebhookCreationFailed,
                     format!("could not create the webhook: {e}"),
                 ));
             }
@@ -292,12 +295,12 @@ fn remove_existing_hook<H: Host>(
     owner: &str,
     name: &str,
     url: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let mut page = 1;
     loop {
         let listed = gh
             .list_hooks(owner, name, page)
-            .map_err(|e| p.github_error("list webhooks", e))?;
+            .map_err(|e| p.github_fault("list webhooks", e))?;
         if let Some(hook) = listed
             .items
             .iter()
@@ -321,7 +324,7 @@ fn remove_existing_hook<H: Host>(
             );
             return gh
                 .delete_hook(owner, name, hook.id)
-                .map_err(|e| p.github_error("delete the stale webhook", e));
+                .map_err(|e| p.github_fault("delete the stale webhook", e).into());
         }
         match listed.next_page {
             Some(next) if next > page && page < 10 => page = next,
@@ -334,14 +337,14 @@ pub(super) fn unlink<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     repo_id: Uuid,
-) -> Result<RepositoryRemoval, ApiError> {
+) -> Result<RepositoryRemoval, ApiError<op::UnlinkRepository>> {
     let target = p.row::<sql::UnlinkTarget>(
         "read the repository",
         &sql::UnlinkTarget::params(repo_id, project_id),
     )?;
     let target = target.ok_or_else(|| {
         ApiError::new(
-            ErrorCode::GithubRepositoryNotFound,
+            code::GithubRepositoryNotFound,
             "no such repository is linked to this project",
         )
     })?;

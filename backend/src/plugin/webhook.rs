@@ -28,6 +28,9 @@ const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
 /// Longest `X-GitHub-Delivery` stored as sent; longer ones are stored as their SHA-256.
 const MAX_DELIVERY_ID: usize = 128;
 
+/// The error of `receiveWebhook`.
+type Error = ApiError<op::ReceiveWebhook>;
+
 /// The linked row a delivery was verified against.
 type HookRepo = sql::HookRepoCandidatesRow;
 
@@ -38,7 +41,7 @@ fn webhook_rows<H: Host, S: Statement>(
     p: &Plugin<'_, H>,
     what: &str,
     params: &[Value],
-) -> Result<Vec<S::Row>, ApiError> {
+) -> Result<Vec<S::Row>, Error> {
     let result = p.host.db_query(S::SQL, params).map_err(|e| {
         if e.to_string().contains("23503") {
             p.log(
@@ -47,17 +50,17 @@ fn webhook_rows<H: Host, S: Statement>(
             );
             not_verified()
         } else {
-            p.internal(what, e)
+            p.internal(what, e).into()
         }
     })?;
-    result.decode().map_err(|e| p.internal(what, e))
+    Ok(result.decode().map_err(|e| p.internal(what, e))?)
 }
 
 fn webhook_row<H: Host, S: Statement>(
     p: &Plugin<'_, H>,
     what: &str,
     params: &[Value],
-) -> Result<Option<S::Row>, ApiError> {
+) -> Result<Option<S::Row>, Error> {
     Ok(webhook_rows::<H, S>(p, what, params)?.into_iter().next())
 }
 
@@ -101,15 +104,15 @@ struct PushEvent {
     after: String,
 }
 
-fn bad_request(message: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorCode::BadRequest, message)
+fn bad_request(message: impl Into<String>) -> Error {
+    ApiError::new(code::BadRequest, message)
 }
 
 /// The one answer for every delivery no linked repository's secret verifies: unknown project,
 /// unknown repository, wrong signature, no usable secret. It names nothing.
-fn not_verified() -> ApiError {
+fn not_verified() -> Error {
     ApiError::new(
-        ErrorCode::WebhookRepositoryNotFound,
+        code::WebhookRepositoryNotFound,
         "no repository linked to this project accepts this delivery",
     )
 }
@@ -133,7 +136,7 @@ pub(super) fn receive<H: Host>(
     p: &Plugin<'_, H>,
     req: &Request,
     project_id: Uuid,
-) -> Result<WebhookOutcome, ApiError> {
+) -> Result<WebhookOutcome, Error> {
     let event = req
         .header("X-GitHub-Event")
         .map(str::trim)
@@ -148,7 +151,7 @@ pub(super) fn receive<H: Host>(
     // Without a well-formed signature nothing can verify: refuse before any lookup.
     signature::well_formed(req.header(signature::HEADER)).map_err(|e| {
         ApiError::new(
-            ErrorCode::WebhookSignatureInvalid,
+            code::WebhookSignatureInvalid,
             format!("invalid webhook signature: {e}"),
         )
     })?;
@@ -328,8 +331,8 @@ fn claimed<H: Host>(
     delivery_id: Option<&str>,
     repo_id: Uuid,
     event: &str,
-    apply: impl FnOnce() -> Result<WebhookOutcomeKind, ApiError>,
-) -> Result<WebhookOutcomeKind, ApiError> {
+    apply: impl FnOnce() -> Result<WebhookOutcomeKind, Error>,
+) -> Result<WebhookOutcomeKind, Error> {
     let Some(id) = delivery_id else {
         return apply();
     };
@@ -405,7 +408,7 @@ fn pull_request<H: Host>(
     repo: &HookRepo,
     payload: PullRequestEvent,
     from_fork: bool,
-) -> Result<WebhookOutcomeKind, ApiError> {
+) -> Result<WebhookOutcomeKind, Error> {
     let pr = &payload.pull_request;
     let params = sql::UpsertPrReturningLinks::params(
         project_id,
@@ -536,7 +539,7 @@ fn push<H: Host>(
     repo: &HookRepo,
     branch: &str,
     numbers: &[i64],
-) -> Result<WebhookOutcomeKind, ApiError> {
+) -> Result<WebhookOutcomeKind, Error> {
     let [k1, k2, k3, k4, k5] = key_slots(numbers);
     let rows = webhook_rows::<H, sql::AutoLinkBranch>(
         p,

@@ -21,9 +21,10 @@ pub fn emit(api: &Api) -> String {
     s.push_str("//! one response enum per operation, the [`Api`] trait and [`dispatch`].\n");
     s.push_str("#![allow(clippy::too_many_lines, clippy::match_single_binding)]\n");
     s.push_str(
-        "use paca_plugin_sdk::router::{self, Seg};\nuse paca_plugin_sdk::{Request, Response};\nuse serde::{Deserialize, Serialize};\n",
+        "use paca_plugin_sdk::error::{Failure, Fault};\nuse paca_plugin_sdk::router::{self, Seg};\nuse paca_plugin_sdk::{Request, Response};\nuse serde::{Deserialize, Serialize};\n",
     );
-    s.push_str("use std::collections::BTreeMap;\n\n");
+    s.push_str("use std::collections::BTreeMap;\n");
+    s.push_str("/// A failure of operation `O`; only codes `O` declares can be put in it.\npub type ApiError<O> = paca_plugin_sdk::error::ApiError<O>;\n\n");
     let _ = writeln!(
         s,
         "/// `info.version` of the spec this file was generated from.\npub const SPEC_VERSION: &str = {:?};\n",
@@ -316,17 +317,44 @@ fn error_items(s: &mut String, api: &Api) {
     }
     s.push_str("} }\n}\n\n");
     s.push_str(
-        "/// A failure a handler returns: a stable code (which fixes the HTTP status) and a message\n\
-         /// for people. Messages must never contain secrets.\n\
-         #[derive(Debug, Clone, PartialEq, Eq)]\n\
-         pub struct ApiError { pub code: ErrorCode, pub message: String }\n\
-         impl ApiError {\n\
-         pub fn new(code: ErrorCode, message: impl Into<String>) -> Self { Self { code, message: message.into() } }\n\
-         pub fn status(&self) -> u16 { self.code.status() }\n\
-         }\n\
-         impl std::fmt::Display for ApiError { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, \"{}: {}\", self.code, self.message) } }\n\
-         impl std::error::Error for ApiError {}\n\n",
+        "/// One zero-sized marker per [`ErrorCode`], for [`ApiError::new`].\n\
+         pub mod code {\n\
+         use paca_plugin_sdk::error::Code;\n",
     );
+    for c in &api.error_codes {
+        let v = variant_ident(&c.name);
+        let _ = writeln!(
+            s,
+            "/// `{}` ({})\n#[derive(Debug, Clone, Copy)]\npub struct {v};\nimpl Code for {v} {{ const WIRE: &'static str = {:?}; const STATUS: u16 = {}; }}",
+            c.name, c.status, c.name, c.status
+        );
+    }
+    s.push_str("}\n\n");
+    s.push_str(
+        "/// One uninhabited marker per operation, the `O` of [`ApiError<O>`]; it declares\n\
+         /// (`Declares<code::…>`) exactly the error codes the spec lists for the operation.\n\
+         pub mod op {\n\
+         use super::code;\n\
+         use paca_plugin_sdk::error::{Declares, Operation};\n",
+    );
+    for op in &api.operations {
+        let name = op_type(op);
+        let _ = writeln!(
+            s,
+            "/// `{}` ({} {})\n#[derive(Debug)]\npub enum {name} {{}}\nimpl Operation for {name} {{}}",
+            op.id,
+            op.method.as_str(),
+            op.path,
+        );
+        for c in op.errors.iter().flat_map(|e| e.codes.iter()) {
+            let _ = writeln!(
+                s,
+                "impl Declares<code::{}> for {name} {{}}",
+                variant_ident(c)
+            );
+        }
+    }
+    s.push_str("}\n\n");
 }
 
 fn op_type(op: &Operation) -> String {
@@ -485,8 +513,9 @@ fn trait_item(s: &mut String, api: &Api) {
             .collect();
         let _ = writeln!(
             s,
-            "fn {}(&self, req: &Request{params}) -> Result<{}Response, ApiError>;",
+            "fn {}(&self, req: &Request{params}) -> Result<{}Response, ApiError<op::{}>>;",
             op.id.to_snake_case(),
+            op_type(op),
             op_type(op)
         );
     }
@@ -580,27 +609,24 @@ fn router(s: &mut String, api: &Api) {
     );
     s.push_str("pub fn dispatch<A: Api>(api: &A, req: &Request) -> Response {\n");
     s.push_str("let Some((op, params)) = route(&req.method, &req.path) else {\n");
-    s.push_str("return error_response(&ApiError::new(ErrorCode::RouteNotFound, \"route not found\"));\n};\n");
+    s.push_str("return router::error_response(ErrorCode::RouteNotFound.status(), ErrorCode::RouteNotFound.as_str(), \"route not found\");\n};\n");
     s.push_str("let result = match op {\n");
     for op in &api.operations {
         let _ = writeln!(
             s,
-            "Operation::{} => call_{}(api, req, &params),",
+            "Operation::{} => call_{}(api, req, &params).map_err(ApiError::erase),",
             op_type(op),
             op.id.to_snake_case()
         );
     }
-    s.push_str("};\nmatch result {\nOk(resp) => resp,\nErr(e) if op.error_codes().contains(&e.code) => error_response(&e),\n");
-    s.push_str("Err(e) => {\ndebug_assert!(false, \"{} returned undeclared error code {}\", op.id(), e.code);\n");
-    s.push_str(
-        "error_response(&ApiError::new(ErrorCode::InternalError, \"internal error\"))\n}\n}\n}\n\n",
-    );
+    s.push_str("};\nresult.unwrap_or_else(Failure::into_response)\n}\n\n");
 
     for op in &api.operations {
         let _ = writeln!(
             s,
-            "fn call_{}<A: Api>(api: &A, req: &Request, params: &[String]) -> Result<Response, ApiError> {{",
-            op.id.to_snake_case()
+            "fn call_{}<A: Api>(api: &A, req: &Request, params: &[String]) -> Result<Response, ApiError<op::{}>> {{",
+            op.id.to_snake_case(),
+            op_type(op)
         );
         for (i, p) in op.path_params.iter().enumerate() {
             let ident = field_ident(&p.name);
@@ -647,7 +673,7 @@ fn router(s: &mut String, api: &Api) {
             if ok.data.is_some() {
                 let _ = writeln!(
                     s,
-                    "{}Response::{v}(data) => success_response({}, &data),",
+                    "{}Response::{v}(data) => success_response({}, &data).map_err(Into::into),",
                     op_type(op),
                     ok.status
                 );
@@ -673,33 +699,41 @@ pub fn route(method: &str, path: &str) -> Option<(Operation, Vec<String>)> {
     router::route_in(ROUTES, method, path)
 }
 
-fn bad_request(message: String) -> ApiError {
-    ApiError::new(ErrorCode::BadRequest, message)
+// The codes the router itself returns: unparsable requests, callers outside the project,
+// responses that do not encode.
+paca_plugin_sdk::code_set! {
+    BadRequestCode = [code::BadRequest];
+}
+paca_plugin_sdk::code_set! {
+    ForbiddenCode = [code::Forbidden];
+}
+paca_plugin_sdk::code_set! {
+    InternalCode = [code::InternalError];
 }
 
-fn path_uuid(name: &str, raw: &str) -> Result<uuid::Uuid, ApiError> {
+fn bad_request(message: String) -> Fault<BadRequestCode> {
+    Fault::new(code::BadRequest, message)
+}
+
+fn path_uuid(name: &str, raw: &str) -> Result<uuid::Uuid, Fault<BadRequestCode>> {
     router::path_uuid(name, raw).map_err(bad_request)
 }
 
-fn check_project(req: &Request, project_id: uuid::Uuid) -> Result<(), ApiError> {
+fn check_project(req: &Request, project_id: uuid::Uuid) -> Result<(), Fault<ForbiddenCode>> {
     if router::caller_in_project(req, project_id) {
         Ok(())
     } else {
-        Err(ApiError::new(ErrorCode::Forbidden, router::PROJECT_MISMATCH))
+        Err(Fault::new(code::Forbidden, router::PROJECT_MISMATCH))
     }
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Fault<BadRequestCode>> {
     router::json_body(req).map_err(bad_request)
 }
 
-fn success_response<T: Serialize>(status: u16, data: &T) -> Result<Response, ApiError> {
+fn success_response<T: Serialize>(status: u16, data: &T) -> Result<Response, Fault<InternalCode>> {
     router::success_response(status, data)
-        .ok_or_else(|| ApiError::new(ErrorCode::InternalError, "could not encode the response"))
+        .ok_or_else(|| Fault::new(code::InternalError, "could not encode the response"))
 }
 
-/// Encodes Paca's error envelope `{"success":false,"error":…,"error_code":…}`.
-pub fn error_response(error: &ApiError) -> Response {
-    router::error_response(error.status(), error.code.as_str(), &error.message)
-}
 "##;
