@@ -6,35 +6,24 @@
 //! GCM key is catastrophic, and predictable webhook secrets defeat signature checks.
 //!
 //! PostgreSQL's `gen_random_uuid()` (v4, 122 random bits from the server's CSPRNG) is allowed by
-//! the host's SQL guard. One `db_query2` call selects enough UUIDs for the requested number of
-//! bytes (plus one spare), which are then expanded with SHA-256 in counter mode so the output
-//! bytes are uniform (UUID text has fixed version/variant bits and hyphens).
+//! the host's SQL guard. One `db_query2` call (the catalogue's fixed `DrawEntropy`, so it is
+//! PREPAREd with every other statement) selects [`UUIDS`] of them, which are then expanded with
+//! SHA-256 in counter mode so the output bytes are uniform (UUID text has fixed
+//! version/variant bits and hyphens).
 
 use sha2::{Digest, Sha256};
 
 use crate::host::{Host, HostError};
+use crate::sql::{self, Statement};
 
 /// Random bits in one v4 UUID.
 const UUID_RANDOM_BITS: usize = 122;
-/// Upper bound on one draw, to keep the SQL small (≈ 1 KiB of output).
-pub const MAX_BYTES: usize = 1024;
-
-/// Builds `SELECT gen_random_uuid()::text AS u0, …` for `count` UUIDs.
-fn entropy_sql(count: usize) -> String {
-    let mut sql = String::from("SELECT ");
-    for i in 0..count {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!("gen_random_uuid()::text AS u{i}"));
-    }
-    sql
-}
-
-/// How many UUIDs give at least `8n` random bits, plus one spare.
-fn uuid_count(n: usize) -> usize {
-    (n * 8).div_ceil(UUID_RANDOM_BITS) + 1
-}
+/// UUIDs `DrawEntropy` selects (columns `u0…u3`; a test pins the two together).
+const UUIDS: usize = 4;
+/// The largest draw: all but one UUID's bits (the spare is margin, never relied upon).
+pub const MAX_BYTES: usize = (UUIDS - 1) * UUID_RANDOM_BITS / 8;
+// The largest draw is a webhook secret and its nonce.
+const _: () = assert!(MAX_BYTES >= 32 + 12);
 
 /// Draws `n` uniformly random bytes (n ≤ [`MAX_BYTES`]) in exactly one `db_query2` call.
 pub fn db_entropy<H: Host>(host: &H, n: usize) -> Result<Vec<u8>, HostError> {
@@ -46,8 +35,8 @@ pub fn db_entropy<H: Host>(host: &H, n: usize) -> Result<Vec<u8>, HostError> {
             "db_entropy: {n} bytes requested, at most {MAX_BYTES} per call"
         )));
     }
-    let count = uuid_count(n);
-    let result = host.db_query(&entropy_sql(count), &[])?;
+    let count = UUIDS;
+    let result = host.db_query(sql::DrawEntropy::SQL, &sql::DrawEntropy::params())?;
     let bad = |why: &str| HostError::Protocol(format!("db_entropy: {why}"));
     let [row] = result.rows.as_slice() else {
         return Err(bad("expected exactly one row"));
@@ -84,12 +73,6 @@ pub fn db_entropy<H: Host>(host: &H, n: usize) -> Result<Vec<u8>, HostError> {
     Ok(out)
 }
 
-/// A new webhook secret: 64 lowercase hex chars (32 random bytes). The string itself is both
-/// what GitHub gets and the HMAC key bytes.
-pub fn webhook_secret<H: Host>(host: &H) -> Result<String, HostError> {
-    Ok(hex::encode(db_entropy(host, 32)?))
-}
-
 /// A fresh 96-bit AES-GCM nonce.
 pub fn nonce<H: Host>(host: &H) -> Result<[u8; 12], HostError> {
     let b = db_entropy(host, 12)?;
@@ -98,17 +81,8 @@ pub fn nonce<H: Host>(host: &H) -> Result<[u8; 12], HostError> {
     Ok(n)
 }
 
-/// Nonces for `K` encryptions in one round trip (e.g. token + secret in one operation).
-pub fn nonces<H: Host, const K: usize>(host: &H) -> Result<[[u8; 12]; K], HostError> {
-    let b = db_entropy(host, 12 * K)?;
-    let mut out = [[0u8; 12]; K];
-    for (o, c) in out.iter_mut().zip(b.chunks_exact(12)) {
-        o.copy_from_slice(c);
-    }
-    Ok(out)
-}
-
-/// A webhook secret and the nonce to encrypt it with, in one DB round trip.
+/// A new webhook secret (64 lowercase hex chars, 32 random bytes; the string itself is both
+/// what GitHub gets and the HMAC key bytes) and the nonce to encrypt it with, in one draw.
 pub fn webhook_secret_and_nonce<H: Host>(host: &H) -> Result<(String, [u8; 12]), HostError> {
     let b = db_entropy(host, 32 + 12)?;
     let mut n = [0u8; 12];
@@ -134,71 +108,58 @@ mod tests {
             .collect()
     }
 
-    fn script(h: &FakeHost, count: usize, salt: u8) {
-        let cols: Vec<String> = (0..count).map(|i| format!("u{i}")).collect();
+    fn columns() -> Vec<String> {
+        (0..UUIDS).map(|i| format!("u{i}")).collect()
+    }
+
+    fn script(h: &FakeHost, salt: u8) {
+        let cols = columns();
         let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
         h.on_query(
-            r"^SELECT gen_random_uuid\(\)::text",
+            r"^SELECT gen_random_uuid\(\)::text AS u0,",
             &cols,
-            vec![uuids(count, salt)],
+            vec![uuids(UUIDS, salt)],
         );
     }
 
     #[test]
-    fn uuid_counts_cover_requested_bits() {
-        for n in 1..=MAX_BYTES {
-            assert!((uuid_count(n) - 1) * UUID_RANDOM_BITS >= n * 8, "n={n}");
-        }
-        assert_eq!(uuid_count(12), 2);
-        assert_eq!(uuid_count(32), 4);
-        assert_eq!(uuid_count(44), 4);
+    fn the_statement_draws_enough_uuids_for_every_use() {
         assert_eq!(
-            entropy_sql(2),
-            "SELECT gen_random_uuid()::text AS u0, gen_random_uuid()::text AS u1"
+            sql::DrawEntropy::SQL.matches("gen_random_uuid()").count(),
+            UUIDS
         );
+        for (i, c) in columns().iter().enumerate() {
+            assert!(sql::DrawEntropy::SQL.contains(&format!("AS {c}")), "u{i}");
+        }
     }
 
     #[test]
     fn one_db_call_per_draw_and_distinct_outputs() {
         let h = FakeHost::new();
-        script(&h, 4, 1);
-        script(&h, 4, 2);
-        let a = webhook_secret(&h).unwrap();
-        let b = webhook_secret(&h).unwrap();
+        script(&h, 1);
+        script(&h, 2);
+        let (a, n) = webhook_secret_and_nonce(&h).unwrap();
+        let (b, m) = webhook_secret_and_nonce(&h).unwrap();
         assert_eq!(a.len(), 64);
         assert!(
             a.bytes()
                 .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
         );
-        assert_ne!(a, b);
+        assert_ne!((a, n), (b, m));
         assert_eq!(h.calls().db_query, 2);
+        assert_eq!(h.calls().total(), 2);
         assert!(h.db_calls().iter().all(|c| c.params.is_empty()));
-        h.assert_all_consumed();
-    }
-
-    #[test]
-    fn combined_secret_and_nonce_is_one_round_trip() {
-        let h = FakeHost::new();
-        script(&h, 4, 9);
-        let (secret, n) = webhook_secret_and_nonce(&h).unwrap();
-        assert_eq!(secret.len(), 64);
-        assert_ne!(n, [0u8; 12]);
-        assert_eq!(h.calls().total(), 1);
-
-        script(&h, 3, 5);
-        let [n1, n2] = nonces::<_, 2>(&h).unwrap();
-        assert_ne!(n1, n2);
-        script(&h, 2, 6);
+        script(&h, 6);
         assert_ne!(nonce(&h).unwrap(), [0u8; 12]);
-        assert_eq!(h.calls().db_query, 3);
+        h.assert_all_consumed();
     }
 
     #[test]
     fn same_uuids_same_bytes_different_uuids_different_bytes() {
         let h = FakeHost::new();
-        script(&h, 2, 7);
-        script(&h, 2, 7);
-        script(&h, 2, 8);
+        script(&h, 7);
+        script(&h, 7);
+        script(&h, 8);
         let a = db_entropy(&h, 12).unwrap();
         assert_eq!(a, db_entropy(&h, 12).unwrap());
         assert_ne!(a, db_entropy(&h, 12).unwrap());
@@ -206,24 +167,24 @@ mod tests {
 
     #[test]
     fn bad_db_answers_are_errors() {
+        let mut duplicate = uuids(UUIDS, 3);
+        duplicate[1] = duplicate[0].clone();
+        let mut v1 = uuids(UUIDS, 4);
+        v1[2] = json!("6ba7b810-9dad-11d1-80b4-00c04fd430c8");
         let cases: Vec<Vec<Vec<Value>>> = vec![
-            vec![],                                      // no row
-            vec![uuids(2, 1), uuids(2, 2)],              // two rows
-            vec![uuids(1, 1)],                           // too few columns
-            vec![vec![json!("not-a-uuid"), json!("x")]], // not uuids
-            vec![vec![json!(1), json!(2)]],              // not strings
-            vec![{
-                let u = uuids(1, 3)[0].clone();
-                vec![u.clone(), u]
-            }], // duplicates
-            vec![vec![
-                json!("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), // v1
-                json!("6ba7b811-9dad-11d1-80b4-00c04fd430c8"),
-            ]],
+            vec![],                                       // no row
+            vec![uuids(UUIDS, 1), uuids(UUIDS, 2)],       // two rows
+            vec![uuids(UUIDS - 1, 1)],                    // too few columns
+            vec![vec![json!("not-a-uuid"); UUIDS]],       // not uuids
+            vec![(0..UUIDS).map(|i| json!(i)).collect()], // not strings
+            vec![duplicate],
+            vec![v1],
         ];
+        let cols = columns();
+        let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
         for rows in cases {
             let h = FakeHost::new();
-            h.on_query("gen_random_uuid", &["u0", "u1"], rows.clone());
+            h.on_query("gen_random_uuid", &cols, rows.clone());
             assert!(
                 matches!(db_entropy(&h, 12), Err(HostError::Protocol(_))),
                 "{rows:?}"

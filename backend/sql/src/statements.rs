@@ -98,6 +98,7 @@ pub(crate) fn all() -> Vec<Statement> {
         upsert_pr_returning_links(),
         auto_link_pr(),
         auto_link_branch(),
+        draw_entropy(),
     ]
 }
 
@@ -1393,5 +1394,29 @@ fn auto_link_branch() -> Statement {
         sql,
         p,
         vec![Output::col(B::TaskId)],
+    )
+}
+
+// ---- entropy.rs -----------------------------------------------------------------------------
+
+/// UUIDs one entropy draw selects: three carry 366 random bits, enough for the largest draw
+/// (a webhook secret and its nonce, 44 bytes), and one is spare.
+pub const ENTROPY_UUIDS: usize = 4;
+
+fn draw_entropy() -> Statement {
+    let mut s = Query::select();
+    let mut outputs = Vec::new();
+    for i in 0..ENTROPY_UUIDS {
+        let name = format!("u{i}");
+        s.expr_as(Expr::cust("gen_random_uuid()::text"), a(&name));
+        outputs.push(Output::computed(&name, SqlType::Text, false));
+    }
+    stmt(
+        "DrawEntropy",
+        "Random v4 UUIDs from the server's CSPRNG, the plugin's only entropy source.",
+        Mode::Query,
+        s.to_string(PostgresQueryBuilder),
+        Params::new(),
+        outputs,
     )
 }

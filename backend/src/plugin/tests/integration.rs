@@ -64,7 +64,7 @@ fn set_token_validates_with_github_and_stores_it_encrypted() {
         gh_json(200, json!({"login": "octocat", "id": 2}))
             .with_header("X-OAuth-Scopes", "repo, admin:repo_hook"),
     );
-    entropy(&h, 2);
+    entropy(&h);
     h.on_query(
         &exact::<sql::UpsertToken>(),
         TS,
@@ -198,7 +198,7 @@ pub(super) fn set_token_store_failure_is_internal() {
         200,
         &json!({"login": "octocat", "id": 2}),
     );
-    entropy(&h, 2);
+    entropy(&h);
     h.on_query_err(&exact::<sql::UpsertToken>(), DB_DETAIL);
     expect_err(&h, sample(SetToken), InternalError);
 }

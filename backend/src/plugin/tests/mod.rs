@@ -79,8 +79,12 @@ pub fn host() -> FakeHost {
     h
 }
 
-/// Scripts one `gen_random_uuid()` entropy draw of `count` distinct v4 UUIDs.
-pub fn entropy(h: &FakeHost, count: usize) {
+/// Scripts one `DrawEntropy`: distinct v4 UUIDs, as many as it selects.
+pub fn entropy(h: &FakeHost) {
+    use crate::sql::Statement;
+    let count = crate::sql::DrawEntropy::SQL
+        .matches("gen_random_uuid()")
+        .count();
     let columns: Vec<String> = (0..count).map(|i| format!("u{i}")).collect();
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     let row = (0..count)

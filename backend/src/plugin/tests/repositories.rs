@@ -47,7 +47,7 @@ fn link_ready_with(repo: Value) -> FakeHost {
         vec![vec![uuid(INTEGRATION), json!(token_enc())]],
     );
     h.on_fetch("GET", &repo_url(), gh_json(200, repo));
-    entropy(&h, 4);
+    entropy(&h);
     h
 }
 
