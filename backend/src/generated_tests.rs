@@ -1,11 +1,10 @@
 //! Behaviour of the generated code (`generated/tables.rs`, `generated/api.rs`) that handlers
-//! rely on: row types over the SDK's decoding, Idens, routing over the spec's table, query and
+//! rely on: row types over the SDK's decoding, routing over the spec's table, query and
 //! body validation. The runtime underneath is unit-tested in `paca-plugin-sdk`.
 
 use crate::generated::api::*;
 use crate::generated::tables::*;
 use crate::host::QueryResult;
-use sea_query::{Expr, ExprTrait, PostgresQueryBuilder, Query};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -71,30 +70,6 @@ fn generated_row_names_its_first_missing_column() {
             column: "repo_id".into()
         }
     );
-}
-
-#[test]
-fn idens_and_built_queries() {
-    assert_eq!(
-        sea_query::Iden::to_string(&GithubRepositories::Table),
-        "github_repositories"
-    );
-    assert_eq!(
-        sea_query::Iden::to_string(&GithubTaskPrLinks::PullRequestId),
-        "pull_request_id"
-    );
-    assert_eq!(GithubRepositories::COLUMNS.len(), 15);
-    let (sql, values) = Query::select()
-        .columns(GithubPullRequests::COLUMNS.iter().copied())
-        .from(GithubPullRequests::Table)
-        .and_where(Expr::col(GithubPullRequests::GithubPrId).eq(9_007_199_254_740_993_i64))
-        .build(PostgresQueryBuilder);
-    assert!(
-        sql.starts_with(r#"SELECT "id", "project_id", "repo_id", "pr_number""#),
-        "{sql}"
-    );
-    assert!(sql.ends_with(r#"WHERE "github_pr_id" = $1"#), "{sql}");
-    assert_eq!(to_host_params(&values), vec![json!("9007199254740993")]);
 }
 
 #[test]

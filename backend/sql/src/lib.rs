@@ -428,6 +428,31 @@ mod compact_tests {
     use super::compact;
 
     #[test]
+    fn idens_render_the_migrations_names() {
+        use crate::schema::{GithubPullRequests, GithubRepositories, GithubTaskPrLinks};
+        use sea_query::{Expr, ExprTrait, Iden, PostgresQueryBuilder, Query};
+        assert_eq!(GithubRepositories::Table.to_string(), "github_repositories");
+        assert_eq!(
+            GithubTaskPrLinks::PullRequestId.to_string(),
+            "pull_request_id"
+        );
+        assert_eq!(GithubRepositories::COLUMNS.len(), 15);
+        let sql = Query::select()
+            .columns(GithubPullRequests::COLUMNS.iter().copied())
+            .from(GithubPullRequests::Table)
+            .and_where(Expr::col(GithubPullRequests::GithubPrId).eq(Expr::cust("$1::bigint")))
+            .to_string(PostgresQueryBuilder);
+        assert!(
+            sql.starts_with(r#"SELECT "id", "project_id", "repo_id", "pr_number""#),
+            "{sql}"
+        );
+        assert!(
+            sql.ends_with(r#"WHERE "github_pr_id" = ($1::bigint)"#),
+            "{sql}"
+        );
+    }
+
+    #[test]
     fn drops_quotes_and_cast_parentheses_but_not_inside_literals_or_keywords() {
         assert_eq!(
             compact(

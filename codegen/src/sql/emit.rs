@@ -1,4 +1,6 @@
-//! [`Schema`] → the Rust source of `backend/src/generated/tables.rs`.
+//! [`Schema`] → the Rust source of `backend/src/generated/tables.rs`: one row type per table.
+//! The tables' `Iden`s have one home, `backend/sql/src/schema.rs` ([`super::emit_schema`]),
+//! where the statements are written; this emitter also refuses the names both would clash on.
 
 use std::collections::BTreeSet;
 
@@ -22,7 +24,7 @@ pub(crate) const FIXED_ITEMS: &[&str] = &[
     "FromRow",
 ];
 
-/// Renders the whole file: header, the SDK items it uses, one enum and one row struct per table.
+/// Renders the whole file: header, the SDK items it uses, one row struct per table.
 pub fn emit_tables(schema: &Schema) -> Result<String, SqlError> {
     let mut taken: BTreeSet<String> = FIXED_ITEMS.iter().map(|s| s.to_string()).collect();
     let mut tables = Vec::new();
@@ -163,12 +165,9 @@ fn emit_table(table: &Table, taken: &mut BTreeSet<String>) -> Result<TokenStream
             ));
         }
     }
-    let enum_ident = format_ident!("{}", enum_name);
     let row_ident = format_ident!("{}", row_name);
 
     let mut variant_names = BTreeSet::new();
-    let mut variants = Vec::new();
-    let mut column_variants = Vec::new();
     let mut fields = Vec::new();
     let mut inits = Vec::new();
     for column in &table.columns {
@@ -183,12 +182,7 @@ fn emit_table(table: &Table, taken: &mut BTreeSet<String>) -> Result<TokenStream
                 ),
             ));
         }
-        let v_ident = format_ident!("{}", variant);
         let sql_name = &column.name;
-        let attr = needs_iden_attr(&variant, sql_name).then(|| quote!(#[iden = #sql_name]));
-        variants.push(quote! { #attr #v_ident });
-        column_variants.push(quote!(Self::#v_ident));
-
         let f_ident = field_ident(table, sql_name)?;
         let ty = rust_type(column);
         let doc = column_doc(table, column);
@@ -197,31 +191,12 @@ fn emit_table(table: &Table, taken: &mut BTreeSet<String>) -> Result<TokenStream
     }
 
     let table_name = &table.name;
-    let container_attr =
-        needs_iden_attr(&enum_name, table_name).then(|| quote!(#[iden = #table_name]));
     let docs = table_doc(table);
-    let enum_doc = format!(
-        " Identifiers of `{table_name}` for sea-query: `{enum_name}::Table` renders `{table_name}`, \
-         each other variant its column."
-    );
     let row_doc = format!(" One row of `{table_name}`, decoded from a host query result.");
 
     Ok(quote! {
-        #[doc = #enum_doc]
-        #(#[doc = #docs])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sea_query::Iden)]
-        #container_attr
-        pub enum #enum_ident {
-            Table,
-            #(#variants,)*
-        }
-
-        impl #enum_ident {
-            /// Every column, in table order (without `Table`).
-            pub const COLUMNS: &'static [Self] = &[#(#column_variants),*];
-        }
-
         #[doc = #row_doc]
+        #(#[doc = #docs])*
         #[derive(Debug, Clone, PartialEq)]
         pub struct #row_ident {
             #(#fields,)*
@@ -241,8 +216,9 @@ fn emit_table(table: &Table, taken: &mut BTreeSet<String>) -> Result<TokenStream
 /// handlers keep one path for them (the runtime itself lives in `paca_plugin_sdk::db`).
 fn runtime() -> TokenStream {
     quote! {
-        //! Table identifiers and row types from `migrations/*.sql`; decoding and parameter
-        //! conversion come from `paca_plugin_sdk::db`.
+        //! Row types of the tables in `migrations/*.sql`; decoding and parameter conversion
+        //! come from `paca_plugin_sdk::db`. The tables' sea-query `Iden`s, which the statements
+        //! are written over, live in `paca-github-sql` (`backend/sql/src/schema.rs`).
 
         pub use paca_plugin_sdk::db::{DecodeError, FromRow, FromValue, RowRef, to_host_param, to_host_params};
     }
