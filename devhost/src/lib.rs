@@ -29,7 +29,6 @@ pub mod routing;
 pub mod runtime;
 pub mod seed;
 pub mod sensitive;
-mod served;
 mod state;
 pub mod stats;
 

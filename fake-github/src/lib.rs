@@ -22,7 +22,7 @@ mod json;
 pub mod ops;
 mod pr_workflow;
 mod rest;
-mod served;
+pub mod served;
 pub mod state;
 
 use std::net::SocketAddr;

@@ -1,34 +1,40 @@
-//! A router builder that remembers every `(method, path)` it serves, so the control API's
+//! A router builder that remembers every `(method, path)` it serves, so a control API's
 //! OpenAPI document can be checked against the routes that really exist: a route added here
-//! without a `#[utoipa::path]` fails that test.
+//! without a `#[utoipa::path]` fails that test. Devhost builds its own control API with it.
 
 use axum::Router;
 use axum::handler::Handler;
 use axum::routing::{MethodFilter, on};
 
 /// A [`Router`] under construction plus the list of what it serves.
-pub(crate) struct ServedRoutes<S> {
+pub struct ServedRoutes<S> {
     router: Router<S>,
     served: Vec<(&'static str, &'static str)>,
 }
 
+impl<S: Clone + Send + Sync + 'static> Default for ServedRoutes<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<S: Clone + Send + Sync + 'static> ServedRoutes<S> {
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         ServedRoutes {
             router: Router::new(),
             served: Vec::new(),
         }
     }
 
-    pub(crate) fn get<H: Handler<T, S>, T: 'static>(self, path: &'static str, h: H) -> Self {
+    pub fn get<H: Handler<T, S>, T: 'static>(self, path: &'static str, h: H) -> Self {
         self.on("get", MethodFilter::GET, path, h)
     }
 
-    pub(crate) fn post<H: Handler<T, S>, T: 'static>(self, path: &'static str, h: H) -> Self {
+    pub fn post<H: Handler<T, S>, T: 'static>(self, path: &'static str, h: H) -> Self {
         self.on("post", MethodFilter::POST, path, h)
     }
 
-    pub(crate) fn delete<H: Handler<T, S>, T: 'static>(self, path: &'static str, h: H) -> Self {
+    pub fn delete<H: Handler<T, S>, T: 'static>(self, path: &'static str, h: H) -> Self {
         self.on("delete", MethodFilter::DELETE, path, h)
     }
 
@@ -46,11 +52,11 @@ impl<S: Clone + Send + Sync + 'static> ServedRoutes<S> {
     }
 
     /// `(lower-case method, axum path)` for every route, in registration order.
-    pub(crate) fn served(&self) -> Vec<(&'static str, &'static str)> {
+    pub fn served(&self) -> Vec<(&'static str, &'static str)> {
         self.served.clone()
     }
 
-    pub(crate) fn into_router(self) -> Router<S> {
+    pub fn into_router(self) -> Router<S> {
         self.router
     }
 }
