@@ -31,17 +31,6 @@ pub enum CryptoError {
 }
 
 impl CryptoError {
-    /// A stable code for logs and error envelopes.
-    pub fn code(&self) -> &'static str {
-        match self {
-            CryptoError::KeyMissing => "ENCRYPTION_KEY_MISSING",
-            CryptoError::KeyMalformed => "ENCRYPTION_KEY_INVALID",
-            CryptoError::CiphertextMalformed => "CIPHERTEXT_MALFORMED",
-            CryptoError::DecryptFailed => "DECRYPT_FAILED",
-            CryptoError::NotUtf8 => "DECRYPT_FAILED",
-        }
-    }
-
     /// True for operator misconfiguration (as opposed to bad stored data).
     pub fn is_config_error(&self) -> bool {
         matches!(self, CryptoError::KeyMissing | CryptoError::KeyMalformed)
@@ -287,7 +276,6 @@ mod tests {
             EncryptionKey::from_host(&h).unwrap_err(),
             CryptoError::KeyMissing
         );
-        assert_eq!(CryptoError::KeyMissing.code(), "ENCRYPTION_KEY_MISSING");
         h.set_config(KEY_CONFIG, "nothex");
         assert_eq!(
             EncryptionKey::from_host(&h).unwrap_err(),

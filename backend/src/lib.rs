@@ -15,15 +15,17 @@
 // working over the SDK.
 pub(crate) use paca_plugin_sdk::{abi, host};
 
-pub mod crypto;
-pub mod entropy;
-pub mod generated;
-pub mod github;
-pub mod plugin;
-pub mod signature;
+pub(crate) mod crypto;
+pub(crate) mod entropy;
+// Generated from the whole spec and schema: not every item has a caller in this plugin.
+#[allow(dead_code, unused_imports)]
+pub(crate) mod generated;
+pub(crate) mod github;
+pub(crate) mod plugin;
+pub(crate) mod signature;
 pub(crate) mod sql;
-pub mod taskref;
-pub mod validate;
+pub(crate) mod taskref;
+pub(crate) mod validate;
 
 #[cfg(test)]
 pub(crate) use paca_plugin_sdk::fake_host;

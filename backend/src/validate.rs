@@ -23,12 +23,6 @@ pub fn is_valid_repo(s: &str) -> bool {
         && s != ".."
 }
 
-/// Splits and validates `owner/repo`.
-pub fn parse_full_name(s: &str) -> Option<(&str, &str)> {
-    let (owner, repo) = s.split_once('/')?;
-    (is_valid_owner(owner) && is_valid_repo(repo)).then_some((owner, repo))
-}
-
 /// Maximum branch name length we accept (bytes).
 pub const MAX_BRANCH_LEN: usize = 255;
 
@@ -72,10 +66,6 @@ pub fn branch_name_problem(s: &str) -> Option<&'static str> {
         return Some("branch name component cannot start with '.' or end with '.lock'");
     }
     None
-}
-
-pub fn is_valid_branch(s: &str) -> bool {
-    branch_name_problem(s).is_none()
 }
 
 #[cfg(test)]
@@ -135,13 +125,6 @@ mod tests {
         for (s, ok) in table {
             assert_eq!(is_valid_repo(s), *ok, "{s:?}");
         }
-        assert_eq!(
-            parse_full_name("Paca-AI/paca.git"),
-            Some(("Paca-AI", "paca.git"))
-        );
-        assert_eq!(parse_full_name("Paca-AI"), None);
-        assert_eq!(parse_full_name("-x/y"), None);
-        assert_eq!(parse_full_name("x/y/z"), None);
     }
 
     #[test]
@@ -190,7 +173,7 @@ mod tests {
         ];
         for (s, ok) in table {
             assert_eq!(
-                is_valid_branch(s),
+                branch_name_problem(s).is_none(),
                 *ok,
                 "{s:?}: {:?}",
                 branch_name_problem(s)

@@ -52,21 +52,6 @@ pub enum GithubError {
     Decode(String),
 }
 
-impl GithubError {
-    /// The upstream HTTP status, when there was one.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            GithubError::Unauthorized => Some(401),
-            GithubError::Forbidden { .. } => Some(403),
-            GithubError::NotFound => Some(404),
-            GithubError::Validation { .. } => Some(422),
-            GithubError::RateLimited { .. } => None,
-            GithubError::Upstream { status, .. } => Some(*status),
-            GithubError::Transport(_) | GithubError::Decode(_) => None,
-        }
-    }
-}
-
 impl fmt::Display for GithubError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
