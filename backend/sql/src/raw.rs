@@ -4,11 +4,12 @@
 //!
 //! - `DELETE … USING`: sea-query 1.0's `DeleteStatement` has no `USING` clause.
 //! - `WITH` whose CTEs are data-modifying and whose main statement is a `DELETE` with a
-//!   sub-select: sea-query renders a `WithQuery` only around a `SelectStatement` target
+//!   sub-select or an `INSERT … ON CONFLICT`: sea-query renders a `WithQuery` only around a `SelectStatement` target
 //!   for PostgreSQL in the form these need, and `DELETE … WHERE x IN (SELECT … LIMIT n)`
 //!   reads clearer as the SQL it is.
 
 use crate::core::Tasks;
+
 use crate::schema::{
     GithubPullRequests as Pr, GithubTaskBranches as B, GithubTaskPrLinks as L,
     GithubWebhookDeliveries as D,
@@ -16,10 +17,14 @@ use crate::schema::{
 use crate::{Mode, Output, Params, SqlType, Statement};
 use sea_query::Iden;
 
-/// Claims are kept this long (GitHub redelivers from the last 3 days), then deleted in
-/// batches of [`RETENTION_BATCH`] when a later delivery completes.
+/// Records are kept this long (GitHub redelivers from the last 3 days), then deleted in
+/// batches of [`RETENTION_BATCH`] when a later delivery is recorded.
 pub const RETENTION: &str = "7 days";
 pub const RETENTION_BATCH: usize = 100;
+/// An unfinished record older than this is taken over: only a former version of the plugin
+/// left such rows (it claimed before the work; the host's budget for one call is 5 s, so that
+/// attempt is over by then).
+pub const CLAIM_LEASE: &str = "30 seconds";
 
 /// The quoted SQL name of an `Iden`.
 fn n<I: Iden>(i: I) -> String {
@@ -27,7 +32,7 @@ fn n<I: Iden>(i: I) -> String {
 }
 
 pub(crate) fn all() -> Vec<Statement> {
-    vec![unlink_pr(), complete_delivery(), task_deleted_cleanup()]
+    vec![unlink_pr(), record_delivery(), task_deleted_cleanup()]
 }
 
 fn unlink_pr() -> Statement {
@@ -64,21 +69,72 @@ fn unlink_pr() -> Statement {
     }
 }
 
-fn complete_delivery() -> Statement {
+/// A delivery's writes after its reads, in one transaction: the links it makes (a PR's to
+/// its candidate tasks, or a new branch's to the tasks its name's keys name), the retention
+/// batch, and the delivery's record. The record is the claim: it is made last and in the same
+/// transaction as the links, so a delivery is recorded exactly when its work committed (a
+/// crash before leaves nothing for a redelivery to trip over). The row count (1, or 0 for a
+/// duplicate) says whether this call made the record, and so whether it announces the
+/// delivery's events. A claim a former version left unfinished is taken over after the lease.
+fn record_delivery() -> Statement {
     let mut p = Params::new();
-    let id = crate::statements::text_of(p.add("delivery_id", SqlType::Text));
+    let [id, repo, event] = [
+        p.add("delivery_id", SqlType::Text),
+        p.add("repo_id", SqlType::Uuid),
+        p.add("event", SqlType::Text),
+    ]
+    .map(crate::statements::text_of);
+    let [pr, pr_tasks] = [
+        p.add_opt("pull_request_id", SqlType::Uuid),
+        p.add("pr_task_ids", SqlType::Json),
+    ]
+    .map(crate::statements::text_of);
+    let [branch, branch_tasks] = [
+        p.add_opt("branch_name", SqlType::Text),
+        p.add("branch_task_ids", SqlType::Json),
+    ]
+    .map(crate::statements::text_of);
+    let live_tasks = |ids: &str| {
+        format!(
+            "FROM {tasks} AS \"t\" WHERE \"t\".{t_id} IN \
+             (SELECT \"value\"::uuid FROM json_array_elements_text({ids})) AND \"t\".{t_deleted} IS NULL",
+            tasks = n(Tasks::Table),
+            t_id = n(Tasks::Id),
+            t_deleted = n(Tasks::DeletedAt),
+        )
+    };
     let sql = format!(
-        "WITH \"done\" AS (UPDATE {d} SET {completed} = NOW() WHERE {delivery} = {id} RETURNING {delivery}) \
-         DELETE FROM {d} WHERE {delivery} IN (SELECT {delivery} FROM {d} \
-         WHERE {received} < NOW() - INTERVAL '{RETENTION}' ORDER BY {received} LIMIT {RETENTION_BATCH})",
+        "WITH \"pr_links\" AS (INSERT INTO {links} ({l_task}, {l_pr}) SELECT \"t\".{t_id}, {pr} {pr_from} \
+         ON CONFLICT ({l_task}, {l_pr}) DO NOTHING), \
+         \"branch_links\" AS (INSERT INTO {b} ({b_task}, {b_repo}, {b_name}) SELECT \"t\".{t_id}, {repo}, {branch} {b_from} \
+         ON CONFLICT ({b_task}, {b_repo}, {b_name}) DO NOTHING), \
+         \"retention\" AS (DELETE FROM {d} WHERE {delivery} IN (SELECT {delivery} FROM {d} \
+         WHERE {received} < NOW() - INTERVAL '{RETENTION}' ORDER BY {received} LIMIT {RETENTION_BATCH})) \
+         INSERT INTO {d} ({delivery}, {d_repo}, {d_event}, {completed}) VALUES ({id}, {repo}, {event}, NOW()) \
+         ON CONFLICT ({delivery}) DO UPDATE SET {received} = NOW(), {completed} = NOW(), {d_repo} = \"excluded\".{d_repo} \
+         WHERE {d}.{completed} IS NULL AND {d}.{received} < NOW() - INTERVAL '{CLAIM_LEASE}'",
+        pr_from = live_tasks(&pr_tasks),
+        b_from = live_tasks(&branch_tasks),
+        links = n(L::Table),
+        l_task = n(L::TaskId),
+        l_pr = n(L::PullRequestId),
+        b = n(B::Table),
+        b_task = n(B::TaskId),
+        b_repo = n(B::RepoId),
+        b_name = n(B::BranchName),
+        t_id = n(Tasks::Id),
         d = n(D::Table),
-        completed = n(D::CompletedAt),
         delivery = n(D::DeliveryId),
+        d_repo = n(D::RepoId),
+        d_event = n(D::Event),
+        completed = n(D::CompletedAt),
         received = n(D::ReceivedAt),
     );
     Statement {
-        name: "CompleteDelivery",
-        doc: "Marks a delivery done and deletes a batch of claims past the retention.",
+        name: "RecordDelivery",
+        doc: "Makes a delivery's links (PR or branch, to the given live tasks), deletes a \
+              retention batch and records the delivery; 1 row when this call recorded it, 0 for \
+              a duplicate.",
         mode: Mode::Exec,
         sql,
         params: p.into_vec(),

@@ -5,7 +5,7 @@
 use crate::core::{Projects, Tasks};
 use crate::schema::{
     GithubIntegrations as I, GithubPullRequests as Pr, GithubRepositories as R,
-    GithubTaskBranches as B, GithubTaskPrLinks as L, GithubWebhookDeliveries as D,
+    GithubTaskBranches as B, GithubTaskPrLinks as L,
 };
 use crate::{Column, Mode, Output, Params, SqlType, Statement};
 use sea_query::{
@@ -92,12 +92,9 @@ pub(crate) fn all() -> Vec<Statement> {
         link_created_branch(),
         hook_repo_candidates(),
         reconcile_repository(),
-        claim_delivery(),
-        release_delivery(),
-        cached_pr_id(),
+        cached_pr_links(),
         upsert_pr_returning_links(),
-        auto_link_pr(),
-        auto_link_branch(),
+        branch_link_candidates(),
         draw_entropy(),
     ]
 }
@@ -1170,85 +1167,40 @@ fn reconcile_repository() -> Statement {
     )
 }
 
-/// A claim older than this whose work did not finish is taken over (the host's budget for
-/// one call is 5 s, so the first attempt is over by then).
-pub const CLAIM_LEASE: &str = "30 seconds";
-
-fn claim_delivery() -> Statement {
-    let mut p = Params::new();
-    let id = p.add("delivery_id", SqlType::Text);
-    let repo = p.add("repo_id", SqlType::Uuid);
-    let event = p.add("event", SqlType::Text);
-    let sql = Query::insert()
-        .into_table(D::Table)
-        .columns([D::DeliveryId, D::RepoId, D::Event])
-        .values_panic([id, repo, event])
-        .on_conflict(
-            OnConflict::column(D::DeliveryId)
-                .value(D::ReceivedAt, now())
-                .update_column(D::RepoId)
-                .action_and_where(
-                    Expr::col((D::Table, D::CompletedAt)).is_null().and(
-                        Expr::col((D::Table, D::ReceivedAt))
-                            .lt(Expr::cust(format!("NOW() - INTERVAL '{CLAIM_LEASE}'"))),
-                    ),
-                )
-                .to_owned(),
-        )
-        .returning(Query::returning().column(D::DeliveryId))
-        .to_string(PostgresQueryBuilder);
-    stmt(
-        "ClaimDelivery",
-        "Claims a delivery: a fresh one, or one whose claim expired unfinished; no row for a \
-         duplicate.",
-        Mode::Query,
-        sql,
-        p,
-        vec![Output::col(D::DeliveryId)],
-    )
-}
-
-fn release_delivery() -> Statement {
-    let mut p = Params::new();
-    let id = p.add("delivery_id", SqlType::Text);
-    let sql = Query::delete()
-        .from_table(D::Table)
-        .and_where(Expr::col(D::DeliveryId).eq(id))
-        .and_where(Expr::col(D::CompletedAt).is_null())
-        .to_string(PostgresQueryBuilder);
-    stmt(
-        "ReleaseDelivery",
-        "Gives up the claim of a delivery whose work failed, so a redelivery runs it.",
-        Mode::Exec,
-        sql,
-        p,
-        vec![],
-    )
-}
-
-fn cached_pr_id() -> Statement {
+fn cached_pr_links() -> Statement {
     let mut p = Params::new();
     let repo = p.add("repo_id", SqlType::Uuid);
     let number = p.add("pr_number", SqlType::BigInt);
+    let project = p.add("project_id", SqlType::Uuid);
+    let candidates = candidates_json(&mut p, repo.clone(), project);
     let sql = Query::select()
         .column(Pr::Id)
+        .expr_as(
+            linked_json(Expr::col((Pr::Table, Pr::Id))),
+            a("linked_tasks"),
+        )
+        .expr_as(candidates, a("candidate_tasks"))
         .from(Pr::Table)
         .and_where(Expr::col(Pr::RepoId).eq(repo))
         .and_where(Expr::col(Pr::PrNumber).eq(number))
         .to_string(PostgresQueryBuilder);
     stmt(
-        "CachedPrId",
-        "The id of a cached PR.",
+        "CachedPrLinks",
+        "A cached PR's id, live linked tasks and the tasks an opened PR links to, for an \
+         `opened` delivery older than the cached state.",
         Mode::Query,
         sql,
         p,
-        vec![Output::col(Pr::Id)],
+        vec![
+            Output::col(Pr::Id),
+            Output::computed("linked_tasks", SqlType::Json, false),
+            Output::computed("candidate_tasks", SqlType::Json, false),
+        ],
     )
 }
 
-fn upsert_pr_returning_links() -> Statement {
-    let mut p = Params::new();
-    let mut insert = upsert_pr(&mut p);
+/// `[task_id, …]` of the live tasks linked to the cached PR `pr_id` refers to, oldest first.
+fn linked_json(pr_id: Expr) -> Expr {
     let linked = Query::select()
         .expr(Expr::cust(
             "coalesce(json_agg(\"l\".\"task_id\" ORDER BY \"l\".\"created_at\", \"l\".\"id\"), '[]'::json)",
@@ -1262,25 +1214,33 @@ fn upsert_pr_returning_links() -> Statement {
                 .equals((a("l"), L::TaskId))
                 .and(c("t", Tasks::DeletedAt).is_null()),
         )
-        .and_where(c("l", L::PullRequestId).equals((Pr::Table, Pr::Id)))
+        .and_where(c("l", L::PullRequestId).eq(pr_id))
         .to_owned();
+    Expr::SubQuery(None, Box::new(linked.into()))
+}
+
+fn upsert_pr_returning_links() -> Statement {
+    let mut p = Params::new();
+    let mut insert = upsert_pr(&mut p);
+    let (repo, project) = (p.get("repo_id"), p.get("project_id"));
+    let candidates = candidates_json(&mut p, repo, project);
     insert.returning(sea_query::ReturningClause::Exprs(vec![
         Expr::col(Pr::Id),
-        returning_as(
-            Expr::SubQuery(None, Box::new(linked.into())),
-            "linked_tasks",
-        ),
+        returning_as(linked_json(Expr::col((Pr::Table, Pr::Id))), "linked_tasks"),
+        returning_as(candidates, "candidate_tasks"),
     ]));
     stmt(
         "UpsertPrReturningLinks",
-        "Caches a PR a webhook reports; returns its id and its live linked tasks, no row when \
-         the cache already holds a newer state.",
+        "Caches a PR a webhook reports; returns its id, its live linked tasks and the tasks an \
+         opened PR links to (none when `link_branch` and the keys are NULL); no row when the \
+         cache already holds a newer state.",
         Mode::Query,
         insert.to_string(PostgresQueryBuilder),
         p,
         vec![
             Output::col(Pr::Id),
             Output::computed("linked_tasks", SqlType::Json, false),
+            Output::computed("candidate_tasks", SqlType::Json, false),
         ],
     )
 }
@@ -1299,13 +1259,9 @@ const KEYS: [&str; 2 * MAX_KEYS] = [
     "key_1", "key_2", "key_3", "key_4", "key_5", "key_6", "key_7", "key_8", "key_9", "key_10",
 ];
 
-fn auto_link_pr() -> Statement {
-    let mut p = Params::new();
-    let pr = p.add("pull_request_id", SqlType::Uuid);
-    let repo = p.add("repo_id", SqlType::Uuid);
-    // NULL when the PR comes from a fork: then no branch of ours is meant.
-    let branch = p.add_opt("head_branch", SqlType::Text);
-    let project = p.add("project_id", SqlType::Uuid);
+/// The live tasks an opened PR links to: those whose linked branch (of `repo`) it comes from,
+/// and those of `project` whose keys it names (`in_keys`).
+fn link_candidates(repo: Expr, branch: Expr, project: Expr, in_keys: Expr) -> SelectStatement {
     let by_branch = Query::select()
         .expr(c("b", B::TaskId))
         .from_as(B::Table, a("b"))
@@ -1320,7 +1276,6 @@ fn auto_link_pr() -> Statement {
         .and_where(c("b", B::RepoId).eq(repo))
         .and_where(c("b", B::BranchName).eq(branch))
         .to_owned();
-    let in_keys = numbers_in(&mut p, &KEYS);
     let by_key = Query::select()
         .expr(c("t", Tasks::Id))
         .from_as(Tasks::Table, a("t"))
@@ -1328,72 +1283,59 @@ fn auto_link_pr() -> Statement {
         .and_where(c("t", Tasks::DeletedAt).is_null())
         .and_where(in_keys)
         .to_owned();
-    let candidates = by_branch
+    by_branch
         .clone()
         .union(sea_query::UnionType::Distinct, by_key)
-        .to_owned();
-    let select = Query::select()
-        .expr(Expr::col(a("task_id")))
-        .expr(pr)
-        .from_subquery(candidates, a("candidates"))
-        .to_owned();
-    let sql = Query::insert()
-        .into_table(L::Table)
-        .columns([L::TaskId, L::PullRequestId])
-        .select_from(select)
-        .expect("columns match")
-        .on_conflict(
-            OnConflict::columns([L::TaskId, L::PullRequestId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .returning(Query::returning().column(L::TaskId))
-        .to_string(PostgresQueryBuilder);
-    stmt(
-        "AutoLinkPr",
-        "Links an opened PR to the live tasks whose branch it comes from or whose keys it \
-         names (up to ten keys: five from the branch, five from the title; unused ones NULL).",
-        Mode::Query,
-        sql,
-        p,
-        vec![Output::col(L::TaskId)],
-    )
+        .to_owned()
 }
 
-fn auto_link_branch() -> Statement {
+/// `[task_id, …]` of [`link_candidates`] as one JSON value (for a RETURNING item).
+fn candidates_json(p: &mut Params, repo: Expr, project: Expr) -> Expr {
+    // NULL when the delivery links nothing (not `opened`) or comes from a fork.
+    let branch = p.add_opt("link_branch", SqlType::Text);
+    let in_keys = numbers_in(p, &KEYS);
+    let candidates = link_candidates(repo, branch, project, in_keys);
+    let agg = Query::select()
+        .expr(Expr::cust(
+            "coalesce(json_agg(\"candidates\".\"task_id\"), '[]'::json)",
+        ))
+        .from_subquery(candidates, a("candidates"))
+        .to_owned();
+    Expr::SubQuery(None, Box::new(agg.into()))
+}
+
+fn branch_link_candidates() -> Statement {
     let mut p = Params::new();
     let repo = p.add("repo_id", SqlType::Uuid);
     let branch = p.add("branch_name", SqlType::Text);
     let project = p.add("project_id", SqlType::Uuid);
     let in_keys = numbers_in(&mut p, &KEYS[..MAX_KEYS]);
-    let select = Query::select()
-        .expr(c("t", Tasks::Id))
-        .exprs([repo, branch])
+    let linked = Query::select()
+        .expr(Expr::cust("1"))
+        .from_as(B::Table, a("b"))
+        .and_where(c("b", B::TaskId).equals((a("t"), Tasks::Id)))
+        .and_where(c("b", B::RepoId).eq(repo))
+        .and_where(c("b", B::BranchName).eq(branch))
+        .to_owned();
+    let sql = Query::select()
+        .expr_as(c("t", Tasks::Id), a("task_id"))
+        .expr_as(Expr::exists(linked), a("linked"))
         .from_as(Tasks::Table, a("t"))
         .and_where(c("t", Tasks::ProjectId).eq(project))
         .and_where(c("t", Tasks::DeletedAt).is_null())
         .and_where(in_keys)
-        .to_owned();
-    let sql = Query::insert()
-        .into_table(B::Table)
-        .columns([B::TaskId, B::RepoId, B::BranchName])
-        .select_from(select)
-        .expect("columns match")
-        .on_conflict(
-            OnConflict::columns([B::TaskId, B::RepoId, B::BranchName])
-                .do_nothing()
-                .to_owned(),
-        )
-        .returning(Query::returning().column(B::TaskId))
         .to_string(PostgresQueryBuilder);
     stmt(
-        "AutoLinkBranch",
-        "Links a pushed new branch to the live tasks whose keys it names (up to five keys; \
-         unused ones NULL).",
+        "BranchLinkCandidates",
+        "The live tasks of the project a new branch's keys name (up to five; unused ones \
+         NULL), and whether the branch is linked to each already.",
         Mode::Query,
         sql,
         p,
-        vec![Output::col(B::TaskId)],
+        vec![
+            Output::col_as(Tasks::Id, "task_id"),
+            Output::computed("linked", SqlType::Bool, false),
+        ],
     )
 }
 

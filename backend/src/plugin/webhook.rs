@@ -3,10 +3,12 @@
 //! Order matters: find the candidate repositories *within the path's project*, verify the
 //! signature over the raw bytes with their secrets (fail closed), and only then touch anything.
 //! Until a signature verifies, every answer is the same (one 404, one message): the caller
-//! learns nothing about which repositories are linked. Deliveries with side effects are claimed
-//! by `X-GitHub-Delivery` first, so a redelivery (or the same delivery reaching two Paca
-//! replicas) is applied once and emits no duplicate events; a claim whose work never finished
-//! expires, so GitHub's redelivery is then processed.
+//! learns nothing about which repositories are linked. Each delivery with side effects is
+//! recorded once by `X-GitHub-Delivery`, so a redelivery (or the same delivery reaching two
+//! Paca replicas) emits no duplicate events. A `push` is claimed before its work (a claim whose
+//! work never finished expires, so GitHub's redelivery is then processed); a `pull_request`
+//! first makes its idempotent cache upsert, then links and records the delivery in one
+//! statement, and only the call that recorded it announces events.
 
 use super::branches::branch_event;
 use super::support::event;
@@ -42,18 +44,34 @@ fn webhook_rows<H: Host, S: Statement>(
     what: &str,
     params: &[Value],
 ) -> Result<Vec<S::Row>, Error> {
-    let result = p.host.db_query(S::SQL, params).map_err(|e| {
-        if e.to_string().contains("23503") {
-            p.log(
-                LogLevel::Info,
-                &format!("github: the repository went away while trying to {what}: {e}"),
-            );
-            not_verified()
-        } else {
-            p.internal(what, e).into()
-        }
-    })?;
+    let result = p
+        .host
+        .db_query(S::SQL, params)
+        .map_err(|e| work_failed(p, what, e))?;
     Ok(result.decode().map_err(|e| p.internal(what, e))?)
+}
+
+/// [`webhook_rows`] for an exec statement: the row count.
+fn webhook_exec<H: Host, S: Statement>(
+    p: &Plugin<'_, H>,
+    what: &str,
+    params: &[Value],
+) -> Result<u64, Error> {
+    p.host
+        .db_exec(S::SQL, params)
+        .map_err(|e| work_failed(p, what, e))
+}
+
+fn work_failed<H: Host>(p: &Plugin<'_, H>, what: &str, e: crate::host::HostError) -> Error {
+    if e.to_string().contains("23503") {
+        p.log(
+            LogLevel::Info,
+            &format!("github: the repository went away while trying to {what}: {e}"),
+        );
+        not_verified()
+    } else {
+        p.internal(what, e).into()
+    }
 }
 
 fn webhook_row<H: Host, S: Statement>(
@@ -148,6 +166,10 @@ pub(super) fn receive<H: Host>(
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .map(delivery_key);
+    // Deliveries are recorded by their id; one without (not GitHub's) by its bytes.
+    let record_key = delivery_id
+        .clone()
+        .unwrap_or_else(|| format!("body-sha256:{}", hex::encode(Sha256::digest(&req.body))));
     // Without a well-formed signature nothing can verify: refuse before any lookup.
     signature::well_formed(req.header(signature::HEADER)).map_err(|e| {
         ApiError::new(
@@ -195,18 +217,22 @@ pub(super) fn receive<H: Host>(
                 )));
             }
             sanitise(&mut payload.pull_request);
-            claimed(p, delivery_id.as_deref(), repo.id, &event, || {
-                pull_request(p, project_id, &repo, payload, from_fork)
-            })?
+            let delivery = Delivery {
+                key: &record_key,
+                event: &event,
+            };
+            pull_request(p, project_id, &repo, delivery, payload, from_fork)?
         }
         "push" => {
             let payload: PushEvent = serde_json::from_slice(&req.body)
                 .map_err(|e| bad_request(format!("invalid push payload: {e}")))?;
             match new_branch_keys(&payload, &repo.task_id_prefix) {
                 Some((branch, numbers)) => {
-                    claimed(p, delivery_id.as_deref(), repo.id, &event, || {
-                        push(p, project_id, &repo, &branch, &numbers)
-                    })?
+                    let delivery = Delivery {
+                        key: &record_key,
+                        event: &event,
+                    };
+                    push(p, project_id, &repo, delivery, &branch, &numbers)?
                 }
                 None => WebhookOutcomeKind::Ignored,
             }
@@ -323,58 +349,6 @@ fn verifies<H: Host>(
     signature::verify(&secret, &req.body, req.header(signature::HEADER)).is_ok()
 }
 
-/// Runs `apply` once per delivery id. The claim is a unique insert made after verification
-/// that also takes over an expired, unfinished claim; it is marked completed when `apply`
-/// succeeds (and released when it fails, so GitHub's redelivery can succeed at once).
-fn claimed<H: Host>(
-    p: &Plugin<'_, H>,
-    delivery_id: Option<&str>,
-    repo_id: Uuid,
-    event: &str,
-    apply: impl FnOnce() -> Result<WebhookOutcomeKind, Error>,
-) -> Result<WebhookOutcomeKind, Error> {
-    let Some(id) = delivery_id else {
-        return apply();
-    };
-    let claim = webhook_rows::<H, sql::ClaimDelivery>(
-        p,
-        "record the delivery",
-        &sql::ClaimDelivery::params(id, repo_id, event),
-    )?;
-    // The row returned is ours: a fresh claim, or an expired one taken over.
-    if !claim.iter().any(|c| c.delivery_id == id) {
-        return Ok(WebhookOutcomeKind::Duplicate);
-    }
-    match apply() {
-        Ok(outcome) => {
-            // Completion and retention in one round trip.
-            let done = p.host.db_exec(
-                sql::CompleteDelivery::SQL,
-                &sql::CompleteDelivery::params(id),
-            );
-            if let Err(e) = done {
-                // The work is committed; only a redelivery after the lease could repeat it.
-                p.log(
-                    LogLevel::Error,
-                    &format!("github: could not complete delivery {id}: {e}"),
-                );
-            }
-            Ok(outcome)
-        }
-        Err(e) => {
-            let released = p
-                .host
-                .db_exec(sql::ReleaseDelivery::SQL, &sql::ReleaseDelivery::params(id));
-            if let Err(e) = released {
-                p.log(
-                    LogLevel::Error,
-                    &format!("github: could not release delivery {id}: {e}"),
-                );
-            }
-            Err(e)
-        }
-    }
-}
 /// Task numbers named by `text` for the project's prefix (bounded).
 fn keys(text: &str, prefix: &str) -> Vec<i64> {
     let mut numbers = taskref::task_numbers_in(text, prefix);
@@ -402,14 +376,76 @@ fn from_fork(base: Option<i64>, pr: &GithubPull) -> bool {
     }
 }
 
+/// What a delivery is recorded under: its key (`X-GitHub-Delivery`, or the body's hash) and
+/// `X-GitHub-Event`.
+#[derive(Clone, Copy)]
+struct Delivery<'a> {
+    key: &'a str,
+    event: &'a str,
+}
+
+/// Makes the links and records the delivery in one statement (`RecordDelivery`); false when
+/// another call recorded it first (a duplicate: it announces nothing).
+fn record<H: Host>(
+    p: &Plugin<'_, H>,
+    repo: &HookRepo,
+    delivery: Delivery<'_>,
+    pr_links: Option<(Uuid, &[Uuid])>,
+    branch_links: Option<(&str, &[Uuid])>,
+) -> Result<bool, Error> {
+    let (pr, pr_tasks) = pr_links.map_or((None, &[][..]), |(pr, t)| (Some(pr), t));
+    let (branch, branch_tasks) = branch_links.map_or((None, &[][..]), |(b, t)| (Some(b), t));
+    let recorded = webhook_exec::<H, sql::RecordDelivery>(
+        p,
+        "record the delivery",
+        &sql::RecordDelivery::params(
+            delivery.key,
+            repo.id,
+            delivery.event,
+            pr,
+            &json!(pr_tasks),
+            branch,
+            &json!(branch_tasks),
+        ),
+    )?;
+    Ok(recorded > 0)
+}
+
+/// Task ids from a JSON array the statements aggregate.
+fn task_ids<H: Host>(p: &Plugin<'_, H>, v: Value) -> Result<Vec<Uuid>, Error> {
+    Ok(serde_json::from_value(v).map_err(|e| p.internal("read the linked tasks", e))?)
+}
+
+/// A `pull_request` delivery: cache the PR, link an opened one to its tasks, record the
+/// delivery, announce. The upsert comes before the record: it is idempotent and never rolls
+/// the cache back, so a duplicate may repeat it harmlessly; only the call that records the
+/// delivery announces events. Three DB calls, the lookup included.
 fn pull_request<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     repo: &HookRepo,
+    delivery: Delivery<'_>,
     payload: PullRequestEvent,
     from_fork: bool,
 ) -> Result<WebhookOutcomeKind, Error> {
     let pr = &payload.pull_request;
+    let opened = matches!(payload.action.as_str(), "opened" | "reopened");
+    // Candidate tasks of an opened PR: those whose linked branch it comes from (same
+    // repository only: from a fork, the branch name says nothing about our linked branches,
+    // so NULL matches none), and those a key in its branch name or title names. Other
+    // actions link nothing: every slot NULL.
+    let mut numbers = Vec::new();
+    let mut link_branch = None;
+    if opened {
+        numbers = keys(&pr.head.ref_name, &repo.task_id_prefix);
+        for n in keys(&pr.title, &repo.task_id_prefix) {
+            if !numbers.contains(&n) && numbers.len() < MAX_KEYS * 2 {
+                numbers.push(n);
+            }
+        }
+        link_branch = (!from_fork).then_some(pr.head.ref_name.as_str());
+    }
+    let [k1, k2, k3, k4, k5, k6, k7, k8, k9, k10] = key_slots(&numbers);
     let params = sql::UpsertPrReturningLinks::params(
         project_id,
         repo.id,
@@ -423,59 +459,74 @@ fn pull_request<H: Host>(
         super::pull_requests::author(pr),
         pr.merged_at.as_deref(),
         pr.updated_at.as_deref(),
+        link_branch,
+        k1,
+        k2,
+        k3,
+        k4,
+        k5,
+        k6,
+        k7,
+        k8,
+        k9,
+        k10,
     );
-    let opened = matches!(payload.action.as_str(), "opened" | "reopened");
-    let (pr_id, mut linked, fresh) = match webhook_row::<H, sql::UpsertPrReturningLinks>(
+    let (pr_id, mut linked, candidates, fresh) = match webhook_row::<H, sql::UpsertPrReturningLinks>(
         p,
         "cache the pull request",
         &params,
     )? {
-        Some(u) => {
-            let linked: Vec<Uuid> = serde_json::from_value(u.linked_tasks)
-                .map_err(|e| p.internal("read the linked tasks", e))?;
-            (u.id, linked, true)
-        }
+        Some(u) => (
+            u.id,
+            task_ids(p, u.linked_tasks)?,
+            task_ids(p, u.candidate_tasks)?,
+            true,
+        ),
         // An older delivery than the cached state: applying it would roll the cache back.
         // An `opened` that arrives after a newer state still links (the order of deliveries
         // must not decide which tasks get the PR), but announces no (stale) state.
         None if opened => {
-            let cached = webhook_row::<H, sql::CachedPrId>(
+            let cached = webhook_row::<H, sql::CachedPrLinks>(
                 p,
                 "read the cached pull request",
-                &sql::CachedPrId::params(repo.id, pr.number),
+                &sql::CachedPrLinks::params(
+                    repo.id,
+                    pr.number,
+                    project_id,
+                    link_branch,
+                    k1,
+                    k2,
+                    k3,
+                    k4,
+                    k5,
+                    k6,
+                    k7,
+                    k8,
+                    k9,
+                    k10,
+                ),
             )?;
             match cached {
-                Some(c) => (c.id, Vec::new(), false),
+                Some(c) => (
+                    c.id,
+                    task_ids(p, c.linked_tasks)?,
+                    task_ids(p, c.candidate_tasks)?,
+                    false,
+                ),
                 None => return Ok(WebhookOutcomeKind::Ignored),
             }
         }
         None => return Ok(WebhookOutcomeKind::Ignored),
     };
-
-    let mut new_links = Vec::new();
-    if opened {
-        // Candidate tasks: those whose linked branch this PR comes from (same repository
-        // only), and those a key in its branch name or title names.
-        let mut numbers = keys(&pr.head.ref_name, &repo.task_id_prefix);
-        for n in keys(&pr.title, &repo.task_id_prefix) {
-            if !numbers.contains(&n) && numbers.len() < MAX_KEYS * 2 {
-                numbers.push(n);
-            }
-        }
-        // From a fork, the branch name says nothing about our linked branches: NULL matches
-        // none. Without keys, the key slots are all NULL and match none.
-        if !from_fork || !numbers.is_empty() {
-            let head = (!from_fork).then_some(pr.head.ref_name.as_str());
-            let [k1, k2, k3, k4, k5, k6, k7, k8, k9, k10] = key_slots(&numbers);
-            let rows = webhook_rows::<H, sql::AutoLinkPr>(
-                p,
-                "auto-link the pull request",
-                &sql::AutoLinkPr::params(
-                    pr_id, repo.id, head, project_id, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10,
-                ),
-            )?;
-            new_links = rows.into_iter().map(|r| r.task_id).collect();
-        }
+    // Linked by this delivery: the candidates not linked when the upsert read the links. (A
+    // manual link made in between is announced twice, once per source.)
+    let new_links: Vec<Uuid> = candidates
+        .iter()
+        .filter(|t| !linked.contains(t))
+        .copied()
+        .collect();
+    if !record(p, repo, delivery, Some((pr_id, &candidates)), None)? {
+        return Ok(WebhookOutcomeKind::Duplicate);
     }
 
     let details = |action: &str| {
@@ -533,23 +584,30 @@ fn new_branch_keys(push: &PushEvent, prefix: &str) -> Option<(String, Vec<i64>)>
     (!numbers.is_empty()).then(|| (branch.to_string(), numbers))
 }
 
+/// A push that creates a branch naming task keys: link it to those tasks, record the
+/// delivery, announce the new links. Three DB calls, the lookup included.
 fn push<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     repo: &HookRepo,
+    delivery: Delivery<'_>,
     branch: &str,
     numbers: &[i64],
 ) -> Result<WebhookOutcomeKind, Error> {
     let [k1, k2, k3, k4, k5] = key_slots(numbers);
-    let rows = webhook_rows::<H, sql::AutoLinkBranch>(
+    let candidates = webhook_rows::<H, sql::BranchLinkCandidates>(
         p,
-        "auto-link the branch",
-        &sql::AutoLinkBranch::params(repo.id, branch, project_id, k1, k2, k3, k4, k5),
+        "find the branch's tasks",
+        &sql::BranchLinkCandidates::params(repo.id, branch, project_id, k1, k2, k3, k4, k5),
     )?;
-    for row in &rows {
+    let tasks: Vec<Uuid> = candidates.iter().map(|c| c.task_id).collect();
+    if !record(p, repo, delivery, None, Some((branch, &tasks)))? {
+        return Ok(WebhookOutcomeKind::Duplicate);
+    }
+    for c in candidates.iter().filter(|c| !c.linked) {
         p.emit(
             topics::BRANCH_LINKED,
-            branch_event(project_id, row.task_id, repo.id, branch, "push"),
+            branch_event(project_id, c.task_id, repo.id, branch, "push"),
         );
     }
     Ok(WebhookOutcomeKind::Processed)

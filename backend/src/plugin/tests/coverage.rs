@@ -453,7 +453,7 @@ const TABLE: &[(Operation, ErrorCode, Scenario)] = &[
     (
         ReceiveWebhook,
         InternalError,
-        webhook::processing_failure_releases_the_claim_and_is_5xx,
+        webhook::processing_failure_records_nothing_and_is_5xx,
     ),
     (
         ReceiveWebhook,

@@ -4,15 +4,13 @@ use crate::sql;
 use std::sync::LazyLock;
 
 use super::webhook::{
-    CLAIM_SQL, COMPLETE_SQL, LOOKUP_COLUMNS, LOOKUP_SQL, candidate, claim, delivery, lookup,
-    pr_payload, push_payload,
+    BRANCH_COLUMNS, BRANCH_SQL, LOOKUP_COLUMNS, LOOKUP_SQL, RECORD_SQL, UPSERT_COLUMNS, UPSERT_SQL,
+    candidate, delivery, ids, lookup, pr_payload, push_payload, record, upsert,
 };
 use super::*;
 use crate::generated::api::ErrorCode::*;
 use crate::signature;
 
-static UPSERT_SQL: LazyLock<String> = LazyLock::new(exact::<sql::UpsertPrReturningLinks>);
-static AUTOLINK_SQL: LazyLock<String> = LazyLock::new(exact::<sql::AutoLinkPr>);
 static RECONCILE_SQL: LazyLock<String> = LazyLock::new(exact::<sql::ReconcileRepository>);
 const ZERO: &str = "0000000000000000000000000000000000000000";
 const REPO2: Uuid = Uuid::from_u128(0x4444_4444_4444_4444_8444_4444_4444_4445);
@@ -76,13 +74,8 @@ fn pr_numbers_outside_int4_or_not_positive_are_refused_before_any_write() {
 fn nul_in_payload_strings_is_stripped_before_any_query() {
     let h = host();
     lookup(&h, "PROJ");
-    claim(&h, "d-nul");
-    h.on_query(
-        &UPSERT_SQL,
-        &["id", "linked_tasks"],
-        vec![vec![uuid(PR), json!("[]")]],
-    );
-    h.on_query(&AUTOLINK_SQL, &["task_id"], vec![]);
+    upsert(&h, &[], &[]);
+    record(&h, true);
     let mut payload = pr_payload("opened", "open", "feat/PROJ-42-x\u{0}", "PROJ-7\u{0} evil");
     payload["pull_request"]["user"]["login"] = json!("mal\u{0}lory");
     outcome_ok(&h, delivery("pull_request", &payload, Some("d-nul")));
@@ -119,11 +112,12 @@ fn a_push_of_a_branch_name_git_cannot_have_is_ignored() {
 }
 
 #[test]
-fn over_long_delivery_ids_are_claimed_by_their_hash() {
+fn over_long_delivery_ids_are_recorded_by_their_hash() {
     let long = "x".repeat(300);
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(&CLAIM_SQL, &["delivery_id"], vec![]);
+    upsert(&h, &[], &[]);
+    record(&h, false);
     let data = outcome_ok(
         &h,
         delivery(
@@ -133,7 +127,7 @@ fn over_long_delivery_ids_are_claimed_by_their_hash() {
         ),
     );
     assert_eq!(data["outcome"], json!("duplicate"));
-    let id = db_call(&h, &CLAIM_SQL).params[0]
+    let id = db_call(&h, &RECORD_SQL).params[0]
         .as_str()
         .unwrap()
         .to_string();
@@ -142,42 +136,39 @@ fn over_long_delivery_ids_are_claimed_by_their_hash() {
 }
 
 #[test]
-fn the_claim_is_a_lease_completed_on_success_and_bounded_in_time() {
+fn the_record_takes_over_only_a_stale_unfinished_claim_and_bounds_retention() {
     let h = host();
     lookup(&h, "PROJ");
-    claim(&h, "d-l");
-    h.on_query(
-        &UPSERT_SQL,
-        &["id", "linked_tasks"],
-        vec![vec![uuid(PR), json!("[]")]],
-    );
-    h.on_query(&AUTOLINK_SQL, &["task_id"], vec![]);
+    h.on_query(&BRANCH_SQL, BRANCH_COLUMNS, vec![]);
+    record(&h, true);
     outcome_ok(
         &h,
         delivery(
-            "pull_request",
-            &pr_payload("opened", "open", "feat/PROJ-42-x", "x"),
+            "push",
+            &push_payload("refs/heads/feat/PROJ-42-x", ZERO, true, false),
             Some("d-l"),
         ),
     );
-    let claim = db_call(&h, &CLAIM_SQL);
-    // a stuck claim (no completion, lease over) is taken over; a live or completed one is not
+    let record = db_call(&h, &RECORD_SQL);
+    // A claim a former version left unfinished (no completion, lease over) is taken over; a
+    // recorded delivery is not.
     assert!(
-        claim.sql.contains(
-            "DO UPDATE SET received_at = NOW(), repo_id = excluded.repo_id \
-             WHERE github_webhook_deliveries.completed_at IS NULL AND \
-             github_webhook_deliveries.received_at < (NOW() - INTERVAL '30 seconds')"
+        record.sql.contains(
+            "ON CONFLICT (delivery_id) DO UPDATE SET received_at = NOW(), completed_at = NOW(), \
+             repo_id = excluded.repo_id WHERE github_webhook_deliveries.completed_at IS NULL AND \
+             github_webhook_deliveries.received_at < NOW() - INTERVAL '30 seconds'"
         ),
         "{}",
-        claim.sql
+        record.sql
     );
-    let done = db_call(&h, &COMPLETE_SQL);
-    assert_eq!(done.params, vec![json!("d-l")]);
-    assert!(done.sql.contains("SET completed_at = NOW()"));
-    assert!(done.sql.contains("received_at < NOW() - INTERVAL '7 days'"));
-    assert!(done.sql.contains("LIMIT 100"));
+    assert_eq!(record.params[0], json!("d-l"));
+    assert!(
+        record
+            .sql
+            .contains("received_at < NOW() - INTERVAL '7 days'")
+    );
+    assert!(record.sql.contains("LIMIT 100"));
     h.assert_all_consumed();
-    let _ = &COMPLETE_SQL;
 }
 
 #[test]
@@ -294,10 +285,13 @@ fn request_debug_redacts_cookies_bearer_and_body() {
 fn an_opened_delivery_older_than_the_cache_still_links_without_stale_events() {
     let h = host();
     lookup(&h, "PROJ");
-    claim(&h, "d-o");
-    h.on_query(&UPSERT_SQL, &["id", "linked_tasks"], vec![]);
-    h.on_query(&exact::<sql::CachedPrId>(), &["id"], vec![vec![uuid(PR)]]);
-    h.on_query(&AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    h.on_query(&UPSERT_SQL, UPSERT_COLUMNS, vec![]);
+    h.on_query(
+        &exact::<sql::CachedPrLinks>(),
+        UPSERT_COLUMNS,
+        vec![vec![uuid(PR), ids(&[]), ids(&[TASK])]],
+    );
+    record(&h, true);
     let data = outcome_ok(
         &h,
         delivery(
@@ -309,6 +303,7 @@ fn an_opened_delivery_older_than_the_cache_still_links_without_stale_events() {
     assert_eq!(data["outcome"], json!("processed"));
     let topics: Vec<String> = h.emits().into_iter().map(|(t, _)| t).collect();
     assert_eq!(topics, ["github.pr_linked"]);
-    assert_eq!(db_call(&h, &AUTOLINK_SQL).params[0], uuid(PR));
+    assert_eq!(db_call(&h, &RECORD_SQL).params[3], uuid(PR));
+    assert_eq!(db_call(&h, &RECORD_SQL).params[4], ids(&[TASK]));
     h.assert_all_consumed();
 }

@@ -17,13 +17,14 @@ pub(super) const LOOKUP_COLUMNS: &[&str] = &[
     "webhook_secret_enc",
     "task_id_prefix",
 ];
-pub(super) static CLAIM_SQL: LazyLock<String> = LazyLock::new(exact::<sql::ClaimDelivery>);
-pub(super) static COMPLETE_SQL: LazyLock<String> = LazyLock::new(exact::<sql::CompleteDelivery>);
+pub(super) static RECORD_SQL: LazyLock<String> = LazyLock::new(exact::<sql::RecordDelivery>);
+pub(super) static BRANCH_SQL: LazyLock<String> = LazyLock::new(exact::<sql::BranchLinkCandidates>);
+pub(super) const BRANCH_COLUMNS: &[&str] = &["task_id", "linked"];
 
-/// A claim that succeeds, and the completion (with retention) after the work succeeded.
-pub(super) fn claim(h: &FakeHost, delivery_id: &str) {
-    h.on_query(&CLAIM_SQL, &["delivery_id"], vec![vec![json!(delivery_id)]]);
-    h.on_exec(&COMPLETE_SQL, 1);
+/// The record of a delivery (with its links): `made` when this call records it, not a
+/// duplicate.
+pub(super) fn record(h: &FakeHost, made: bool) {
+    h.on_exec(&RECORD_SQL, u64::from(made));
 }
 
 /// A candidate row as the lookup returns it.
@@ -38,9 +39,23 @@ pub(super) fn candidate(secret_enc: &str, prefix: &str) -> Vec<Value> {
         json!(prefix),
     ]
 }
-static UPSERT_SQL: LazyLock<String> = LazyLock::new(exact::<sql::UpsertPrReturningLinks>);
-static AUTOLINK_SQL: LazyLock<String> = LazyLock::new(exact::<sql::AutoLinkPr>);
-static BRANCH_SQL: LazyLock<String> = LazyLock::new(exact::<sql::AutoLinkBranch>);
+pub(super) static UPSERT_SQL: LazyLock<String> =
+    LazyLock::new(exact::<sql::UpsertPrReturningLinks>);
+pub(super) const UPSERT_COLUMNS: &[&str] = &["id", "linked_tasks", "candidate_tasks"];
+
+/// A JSON array of task ids as the host sends a `json` column (text).
+pub(super) fn ids(tasks: &[Uuid]) -> Value {
+    json!(serde_json::to_string(tasks).unwrap())
+}
+
+/// The cache upsert of a `pull_request` delivery: the PR, its linked tasks and its candidates.
+pub(super) fn upsert(h: &FakeHost, linked: &[Uuid], candidates: &[Uuid]) {
+    h.on_query(
+        &UPSERT_SQL,
+        UPSERT_COLUMNS,
+        vec![vec![uuid(PR), ids(linked), ids(candidates)]],
+    );
+}
 const ZERO: &str = "0000000000000000000000000000000000000000";
 
 fn repository() -> Value {
@@ -288,66 +303,68 @@ pub(super) fn webhook_lookup_failure_is_internal() {
 fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
     let h = host();
     lookup(&h, "PROJ");
-    claim(&h, "d-10");
-    h.on_query(
-        &UPSERT_SQL,
-        &["id", "linked_tasks"],
-        vec![vec![uuid(PR), json!(format!("[\"{TASK2}\"]"))]],
-    );
-    h.on_query(&AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    upsert(&h, &[TASK2], &[TASK2, TASK]);
+    record(&h, true);
     let payload = pr_payload("opened", "open", "feat/PROJ-42-x", "PROJ-7: Add auth");
     let data = outcome(&h, delivery("pull_request", &payload, Some("d-10")));
     assert_eq!(
         data,
         json!({"event": "pull_request", "outcome": "processed", "delivery_id": "d-10"})
     );
-    // lookup, claim, upsert, auto-link, completion (the claim's lease needs the last one)
-    assert_eq!(h.calls().db(), 5, "budget: {:?}", h.db_calls());
+    // lookup, upsert (returning links and candidates), links + record in one statement
+    assert_eq!(h.calls().db(), 3, "budget: {:?}", h.db_calls());
 
-    let claim = db_call(&h, &CLAIM_SQL);
-    assert_eq!(
-        claim.params,
-        vec![json!("d-10"), uuid(REPO), json!("pull_request")]
-    );
     let upsert = db_call(&h, &UPSERT_SQL);
     assert!(
         upsert
             .sql
             .contains("excluded.github_updated_at >= github_pull_requests.github_updated_at")
     );
-    assert_eq!(upsert.params[0], uuid(PROJECT));
-    assert_eq!(upsert.params[11], json!(T2));
-    let link = db_call(&h, &AUTOLINK_SQL);
     assert!(
-        link.sql
-            .contains("t.project_id = $4::uuid AND t.deleted_at IS NULL")
+        upsert
+            .sql
+            .contains("b.repo_id = $2::uuid AND b.branch_name = $13::text"),
+        "{}",
+        upsert.sql
     );
     assert!(
-        link.sql
+        upsert
+            .sql
+            .contains("t.project_id = $1::uuid AND t.deleted_at IS NULL")
+    );
+    assert!(
+        upsert
+            .sql
             .contains("JOIN tasks AS t ON t.id = b.task_id AND t.deleted_at IS NULL")
     );
+    assert_eq!(upsert.params[0], uuid(PROJECT));
+    assert_eq!(upsert.params[11], json!(T2));
+    let mut slots = vec![json!("feat/PROJ-42-x"), json!(42), json!(7)];
+    slots.resize(11, Value::Null); // the eight key slots left over
+    assert_eq!(upsert.params[12..], slots[..]);
+
+    let record = db_call(&h, &RECORD_SQL);
     assert!(
-        link.sql
+        record
+            .sql
             .contains("ON CONFLICT (task_id, pull_request_id) DO NOTHING")
     );
+    assert!(record.sql.contains("ON CONFLICT (delivery_id) DO UPDATE"));
+    assert!(
+        record
+            .sql
+            .contains("received_at < NOW() - INTERVAL '7 days'")
+    );
     assert_eq!(
-        link.params,
+        record.params,
         vec![
-            uuid(PR),
+            json!("d-10"),
             uuid(REPO),
-            json!("feat/PROJ-42-x"),
-            uuid(PROJECT),
-            json!(42),
-            json!(7),
-            // the eight key slots left over
+            json!("pull_request"),
+            uuid(PR),
+            ids(&[TASK2, TASK]),
             Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
+            ids(&[]),
         ]
     );
 
@@ -374,22 +391,22 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
 fn pull_request_closed_merged_updates_linked_tasks_without_linking() {
     let h = host();
     lookup(&h, "PROJ");
-    claim(&h, "d-11");
-    h.on_query(
-        &UPSERT_SQL,
-        &["id", "linked_tasks"],
-        vec![vec![uuid(PR), json!(format!("[\"{TASK}\"]"))]],
-    );
-    let mut payload = pr_payload("closed", "closed", "feat/PROJ-42-x", "x");
+    upsert(&h, &[TASK], &[]);
+    record(&h, true);
+    let mut payload = pr_payload("closed", "closed", "feat/PROJ-42-x", "PROJ-7 x");
     payload["pull_request"]["merged"] = json!(true);
     payload["pull_request"]["merged_at"] = json!(T2);
     outcome(&h, delivery("pull_request", &payload, Some("d-11")));
-    assert_eq!(db_call(&h, &UPSERT_SQL).params[5], json!("merged"));
+    let upsert = db_call(&h, &UPSERT_SQL);
+    assert_eq!(upsert.params[5], json!("merged"));
+    // Only an opened PR links: no branch, no keys.
+    assert!(upsert.params[12..].iter().all(Value::is_null));
+    assert_eq!(db_call(&h, &RECORD_SQL).params[4], ids(&[]));
     let emits = h.emits();
     assert_eq!(emits.len(), 1);
     assert_eq!(emits[0].0, "github.pr_updated");
     assert_eq!(emits[0].1["state"], json!("merged"));
-    assert_eq!(h.calls().db(), 4);
+    assert_eq!(h.calls().db(), 3);
     h.assert_all_consumed();
 }
 
@@ -397,7 +414,9 @@ fn pull_request_closed_merged_updates_linked_tasks_without_linking() {
 fn redelivery_is_a_duplicate_without_events() {
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(&CLAIM_SQL, &["delivery_id"], vec![]);
+    // The upsert repeats harmlessly; the record says another call announced the delivery.
+    upsert(&h, &[TASK], &[TASK]);
+    record(&h, false);
     let data = outcome(
         &h,
         delivery(
@@ -408,15 +427,15 @@ fn redelivery_is_a_duplicate_without_events() {
     );
     assert_eq!(data["outcome"], json!("duplicate"));
     assert_eq!(h.emits(), vec![]);
-    assert_eq!(h.calls().db(), 2);
+    assert_eq!(h.calls().db(), 3);
+    h.assert_all_consumed();
 }
 
 #[test]
 fn stale_delivery_is_ignored_without_events() {
     let h = host();
     lookup(&h, "PROJ");
-    claim(&h, "d-12");
-    h.on_query(&UPSERT_SQL, &["id", "linked_tasks"], vec![]);
+    h.on_query(&UPSERT_SQL, UPSERT_COLUMNS, vec![]);
     let data = outcome(
         &h,
         delivery(
@@ -427,29 +446,36 @@ fn stale_delivery_is_ignored_without_events() {
     );
     assert_eq!(data["outcome"], json!("ignored"));
     assert_eq!(h.emits(), vec![]);
-    assert_eq!(h.calls().db(), 4);
+    // Nothing was applied, so nothing is recorded.
+    assert_eq!(h.calls().db(), 2);
+    h.assert_all_consumed();
 }
 
 #[test]
-pub(super) fn processing_failure_releases_the_claim_and_is_5xx() {
+pub(super) fn processing_failure_records_nothing_and_is_5xx() {
+    // The upsert fails: nothing is recorded, so GitHub's redelivery is applied.
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(&CLAIM_SQL, &["delivery_id"], vec![vec![json!("d-13")]]);
     h.on_query_err(&UPSERT_SQL, DB_DETAIL);
-    h.on_exec(&exact::<sql::ReleaseDelivery>(), 1);
+    let payload = pr_payload("opened", "open", "main", "x");
     let r = expect_err(
         &h,
-        delivery(
-            "pull_request",
-            &pr_payload("opened", "open", "main", "x"),
-            Some("d-13"),
-        ),
+        delivery("pull_request", &payload, Some("d-13")),
         InternalError,
     );
     assert!(r.status >= 500);
-    assert_eq!(
-        db_call(&h, &exact::<sql::ReleaseDelivery>()).params,
-        vec![json!("d-13")]
+    assert_eq!(h.calls().db(), 2);
+    assert_eq!(h.emits(), vec![]);
+    h.assert_all_consumed();
+    // The record (with the links) fails: no event, 5xx, the upsert alone stays (idempotent).
+    let h = host();
+    lookup(&h, "PROJ");
+    upsert(&h, &[], &[TASK]);
+    h.on_exec_err(&RECORD_SQL, DB_DETAIL);
+    expect_err(
+        &h,
+        delivery("pull_request", &payload, Some("d-13")),
+        InternalError,
     );
     assert_eq!(h.emits(), vec![]);
     h.assert_all_consumed();
@@ -459,8 +485,12 @@ pub(super) fn processing_failure_releases_the_claim_and_is_5xx() {
 fn push_creating_a_task_branch_links_it_and_emits() {
     let h = host();
     lookup(&h, "PROJ");
-    claim(&h, "d-20");
-    h.on_query(&BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    h.on_query(
+        &BRANCH_SQL,
+        BRANCH_COLUMNS,
+        vec![vec![uuid(TASK), json!(false)]],
+    );
+    record(&h, true);
     let data = outcome(
         &h,
         delivery(
@@ -470,19 +500,32 @@ fn push_creating_a_task_branch_links_it_and_emits() {
         ),
     );
     assert_eq!(data["outcome"], json!("processed"));
-    let insert = db_call(&h, &BRANCH_SQL);
+    let candidates = db_call(&h, &BRANCH_SQL);
     assert!(
-        insert
+        candidates
             .sql
             .contains("t.project_id = $3::uuid AND t.deleted_at IS NULL")
     );
+    let record = db_call(&h, &RECORD_SQL);
     assert!(
-        insert
+        record
             .sql
             .contains("ON CONFLICT (task_id, repo_id, branch_name) DO NOTHING")
     );
     assert_eq!(
-        insert.params,
+        record.params,
+        vec![
+            json!("d-20"),
+            uuid(REPO),
+            json!("push"),
+            Value::Null,
+            ids(&[]),
+            json!("feat/PROJ-42-x"),
+            ids(&[TASK]),
+        ]
+    );
+    assert_eq!(
+        candidates.params,
         vec![
             uuid(REPO),
             json!("feat/PROJ-42-x"),
@@ -502,7 +545,8 @@ fn push_creating_a_task_branch_links_it_and_emits() {
             json!({"project_id": PROJECT, "task_id": TASK, "repo_id": REPO, "branch_name": "feat/PROJ-42-x", "source": "push"})
         )]
     );
-    assert_eq!(h.calls().db(), 4);
+    // lookup, candidates, links + record
+    assert_eq!(h.calls().db(), 3);
     h.assert_all_consumed();
 }
 
@@ -510,8 +554,12 @@ fn push_creating_a_task_branch_links_it_and_emits() {
 fn push_of_an_already_linked_branch_emits_nothing() {
     let h = host();
     lookup(&h, "PROJ");
-    claim(&h, "d-21");
-    h.on_query(&BRANCH_SQL, &["task_id"], vec![]);
+    h.on_query(
+        &BRANCH_SQL,
+        BRANCH_COLUMNS,
+        vec![vec![uuid(TASK), json!(true)]],
+    );
+    record(&h, true);
     let data = outcome(
         &h,
         delivery(
@@ -584,8 +632,12 @@ fn task_keys_follow_the_project_prefix() {
     ] {
         let h = host();
         lookup(&h, prefix);
-        claim(&h, "d-23");
-        h.on_query(&BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+        h.on_query(
+            &BRANCH_SQL,
+            BRANCH_COLUMNS,
+            vec![vec![uuid(TASK), json!(false)]],
+        );
+        record(&h, true);
         outcome(
             &h,
             delivery(
@@ -614,35 +666,42 @@ fn unknown_events_and_deliveries_without_id() {
     assert_eq!(data["outcome"], json!("ignored"));
     assert_no_side_effects(&h);
 
-    // Without X-GitHub-Delivery there is nothing to claim: applied directly.
+    // Without X-GitHub-Delivery (not GitHub) the delivery is recorded by its bytes: the same
+    // body again is a duplicate.
+    let payload = push_payload("refs/heads/PROJ-42", ZERO, true, false);
     let h = host();
-    lookup(&h, "PROJ");
-    h.on_query(&BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
-    let data = outcome(
-        &h,
-        delivery(
-            "push",
-            &push_payload("refs/heads/PROJ-42", ZERO, true, false),
-            None,
-        ),
-    );
+    for made in [true, false] {
+        lookup(&h, "PROJ");
+        h.on_query(
+            &BRANCH_SQL,
+            BRANCH_COLUMNS,
+            vec![vec![uuid(TASK), json!(false)]],
+        );
+        record(&h, made);
+    }
+    let data = outcome(&h, delivery("push", &payload, None));
     assert_eq!(data, json!({"event": "push", "outcome": "processed"}));
-    assert!(
-        h.db_calls()
-            .iter()
-            .all(|c| !c.sql.contains("github_webhook_deliveries"))
-    );
+    let again = outcome(&h, delivery("push", &payload, None));
+    assert_eq!(again, json!({"event": "push", "outcome": "duplicate"}));
+    let keys: Vec<Value> = h
+        .db_calls()
+        .into_iter()
+        .filter(|c| c.sql == <sql::RecordDelivery as sql::Statement>::SQL)
+        .map(|c| c.params[0].clone())
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0], keys[1]);
+    let key = keys[0].as_str().unwrap();
+    assert!(key.starts_with("body-sha256:") && key.len() == 76, "{key}");
+    assert_eq!(h.emits().len(), 1);
+    h.assert_all_consumed();
 }
 
-/// Scripts a verified `pull_request` delivery up to the cache upsert (no task linked yet).
-fn accepted_pr_delivery(h: &FakeHost, delivery_id: &str) {
+/// Scripts a verified `pull_request` delivery (no task linked yet) that is recorded.
+fn accepted_pr_delivery(h: &FakeHost, candidates: &[Uuid]) {
     lookup(h, "PROJ");
-    claim(h, delivery_id);
-    h.on_query(
-        &UPSERT_SQL,
-        &["id", "linked_tasks"],
-        vec![vec![uuid(PR), json!("[]")]],
-    );
+    upsert(h, &[], candidates);
+    record(h, true);
 }
 
 /// `pr_payload` with `head.repo` set: `Some(id)` for a repository, `None` for a deleted fork.
@@ -659,52 +718,66 @@ fn pr_payload_from(head_repo: Option<i64>, head: &str, title: &str) -> Value {
 fn a_fork_pr_is_not_linked_through_a_same_named_branch_of_the_base_repository() {
     for head_repo in [Some(4242), None] {
         let h = host();
-        accepted_pr_delivery(&h, "d-30");
-        h.on_query(&AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+        accepted_pr_delivery(&h, &[TASK]);
         let payload = pr_payload_from(head_repo, "feat/PROJ-42-x", "Fix");
         outcome(&h, delivery("pull_request", &payload, Some("d-30")));
-        let link = db_call(&h, &AUTOLINK_SQL);
         // No head branch (NULL matches no linked branch): only the key in the branch name
         // remains, task 42; the other key slots are NULL.
-        let mut expected = vec![uuid(PR), uuid(REPO), Value::Null, uuid(PROJECT), json!(42)];
-        expected.resize(14, Value::Null);
-        assert_eq!(link.params, expected);
+        let mut expected = vec![Value::Null, json!(42)];
+        expected.resize(11, Value::Null);
+        assert_eq!(db_call(&h, &UPSERT_SQL).params[12..], expected[..]);
         h.assert_all_consumed();
     }
 }
 
 #[test]
-fn a_fork_pr_naming_no_task_makes_no_auto_link_query() {
+fn a_fork_pr_naming_no_task_links_nothing() {
     let h = host();
-    accepted_pr_delivery(&h, "d-31");
+    accepted_pr_delivery(&h, &[]);
     let payload = pr_payload_from(Some(4242), "patch-1", "Typo");
     outcome(&h, delivery("pull_request", &payload, Some("d-31")));
+    assert!(
+        db_call(&h, &UPSERT_SQL).params[12..]
+            .iter()
+            .all(Value::is_null)
+    );
     assert_eq!(
         h.calls().db(),
-        4,
-        "lookup, claim, upsert, completion: {:?}",
+        3,
+        "lookup, upsert, record: {:?}",
         h.db_calls()
     );
-    assert!(h.emits().is_empty());
+    assert_eq!(h.emits().len(), 0, "no linked task to announce to");
     h.assert_all_consumed();
 }
 
 #[test]
 fn a_pr_from_the_same_repository_still_links_through_its_branch() {
     let h = host();
-    accepted_pr_delivery(&h, "d-32");
-    h.on_query(&AUTOLINK_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    accepted_pr_delivery(&h, &[TASK]);
     let payload = pr_payload_from(Some(9001), "patch-1", "Typo");
     outcome(&h, delivery("pull_request", &payload, Some("d-32")));
-    let link = db_call(&h, &AUTOLINK_SQL);
-    assert!(
-        link.sql
-            .contains("b.repo_id = $2::uuid AND b.branch_name = $3::text"),
-        "{}",
-        link.sql
-    );
-    let mut expected = vec![uuid(PR), uuid(REPO), json!("patch-1"), uuid(PROJECT)];
-    expected.resize(14, Value::Null);
-    assert_eq!(link.params, expected);
+    let mut expected = vec![json!("patch-1")];
+    expected.resize(11, Value::Null);
+    assert_eq!(db_call(&h, &UPSERT_SQL).params[12..], expected[..]);
+    assert_eq!(db_call(&h, &RECORD_SQL).params[4], ids(&[TASK]));
+    let topics: Vec<String> = h.emits().into_iter().map(|(t, _)| t).collect();
+    assert_eq!(topics, ["github.pr_linked", "github.pr_updated"]);
+    h.assert_all_consumed();
+}
+
+#[test]
+fn a_pr_delivery_without_id_is_recorded_by_its_body() {
+    let h = host();
+    lookup(&h, "PROJ");
+    upsert(&h, &[], &[TASK]);
+    record(&h, true);
+    let payload = pr_payload("opened", "open", "feat/PROJ-42-x", "PROJ-7 x");
+    let data = outcome(&h, delivery("pull_request", &payload, None));
+    assert_eq!(data["outcome"], json!("processed"));
+    let key = db_call(&h, &RECORD_SQL).params[0].clone();
+    assert!(key.as_str().unwrap().starts_with("body-sha256:"), "{key}");
+    let topics: Vec<String> = h.emits().into_iter().map(|(t, _)| t).collect();
+    assert_eq!(topics, ["github.pr_linked", "github.pr_updated"]);
     h.assert_all_consumed();
 }
