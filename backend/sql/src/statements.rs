@@ -632,24 +632,39 @@ fn upsert_pr(p: &mut Params) -> sea_query::InsertStatement {
         .collect();
     let cached = Expr::col((Pr::Table, Pr::GithubUpdatedAt));
     let incoming = Expr::col((a("excluded"), Pr::GithubUpdatedAt));
+    let refreshed = [
+        Pr::GithubPrId,
+        Pr::Title,
+        Pr::State,
+        Pr::HtmlUrl,
+        Pr::HeadBranch,
+        Pr::BaseBranch,
+        Pr::Author,
+        Pr::MergedAt,
+        Pr::GithubUpdatedAt,
+    ];
+    // `updated_at` says when the cached copy last changed: a redelivery or a re-read of the
+    // same state rewrites the row but keeps it.
+    let row_of = |table: &str| {
+        let cols: Vec<String> = refreshed
+            .iter()
+            .map(|col| format!("\"{table}\".\"{}\"", sea_query::Iden::to_string(col)))
+            .collect();
+        format!("({})", cols.join(", "))
+    };
+    let touched = Expr::cust(format!(
+        "CASE WHEN {} IS DISTINCT FROM {} THEN NOW() ELSE \"github_pull_requests\".\"updated_at\" END",
+        row_of("excluded"),
+        row_of("github_pull_requests"),
+    ));
     Query::insert()
         .into_table(Pr::Table)
         .columns(cols.iter().map(|c| c.0))
         .values_panic(values)
         .on_conflict(
             OnConflict::columns([Pr::RepoId, Pr::PrNumber])
-                .update_columns([
-                    Pr::GithubPrId,
-                    Pr::Title,
-                    Pr::State,
-                    Pr::HtmlUrl,
-                    Pr::HeadBranch,
-                    Pr::BaseBranch,
-                    Pr::Author,
-                    Pr::MergedAt,
-                    Pr::GithubUpdatedAt,
-                ])
-                .value(Pr::UpdatedAt, now())
+                .update_columns(refreshed)
+                .value(Pr::UpdatedAt, touched)
                 .action_cond_where(
                     Cond::any()
                         .add(cached.clone().is_null())
