@@ -69,13 +69,12 @@ fn unlink_pr() -> Statement {
     }
 }
 
-/// A delivery's writes after its reads, in one transaction: the links it makes (a PR's to
-/// its candidate tasks, or a new branch's to the tasks its name's keys name), the retention
-/// batch, and the delivery's record. The record is the claim: it is made last and in the same
-/// transaction as the links, so a delivery is recorded exactly when its work committed (a
-/// crash before leaves nothing for a redelivery to trip over). The row count (1, or 0 for a
-/// duplicate) says whether this call made the record, and so whether it announces the
-/// delivery's events. A claim a former version left unfinished is taken over after the lease.
+/// Records a `pull_request` delivery after its work, with a retention batch. The record is
+/// the claim on what only one call may do per delivery — announce its state to the linked
+/// tasks: the row count (1, or 0 when another call recorded it) says whether this call
+/// does. Everything before it is idempotent, and an attempt that crashed before recording
+/// leaves nothing that would swallow the redelivery. A claim a former version of the plugin
+/// left unfinished is taken over after the lease.
 fn record_delivery() -> Statement {
     let mut p = Params::new();
     let [id, repo, event] = [
@@ -84,45 +83,12 @@ fn record_delivery() -> Statement {
         p.add("event", SqlType::Text),
     ]
     .map(crate::statements::text_of);
-    let [pr, pr_tasks] = [
-        p.add_opt("pull_request_id", SqlType::Uuid),
-        p.add("pr_task_ids", SqlType::Json),
-    ]
-    .map(crate::statements::text_of);
-    let [branch, branch_tasks] = [
-        p.add_opt("branch_name", SqlType::Text),
-        p.add("branch_task_ids", SqlType::Json),
-    ]
-    .map(crate::statements::text_of);
-    let live_tasks = |ids: &str| {
-        format!(
-            "FROM {tasks} AS \"t\" WHERE \"t\".{t_id} IN \
-             (SELECT \"value\"::uuid FROM json_array_elements_text({ids})) AND \"t\".{t_deleted} IS NULL",
-            tasks = n(Tasks::Table),
-            t_id = n(Tasks::Id),
-            t_deleted = n(Tasks::DeletedAt),
-        )
-    };
     let sql = format!(
-        "WITH \"pr_links\" AS (INSERT INTO {links} ({l_task}, {l_pr}) SELECT \"t\".{t_id}, {pr} {pr_from} \
-         ON CONFLICT ({l_task}, {l_pr}) DO NOTHING), \
-         \"branch_links\" AS (INSERT INTO {b} ({b_task}, {b_repo}, {b_name}) SELECT \"t\".{t_id}, {repo}, {branch} {b_from} \
-         ON CONFLICT ({b_task}, {b_repo}, {b_name}) DO NOTHING), \
-         \"retention\" AS (DELETE FROM {d} WHERE {delivery} IN (SELECT {delivery} FROM {d} \
+        "WITH \"retention\" AS (DELETE FROM {d} WHERE {delivery} IN (SELECT {delivery} FROM {d} \
          WHERE {received} < NOW() - INTERVAL '{RETENTION}' ORDER BY {received} LIMIT {RETENTION_BATCH})) \
          INSERT INTO {d} ({delivery}, {d_repo}, {d_event}, {completed}) VALUES ({id}, {repo}, {event}, NOW()) \
          ON CONFLICT ({delivery}) DO UPDATE SET {received} = NOW(), {completed} = NOW(), {d_repo} = \"excluded\".{d_repo} \
          WHERE {d}.{completed} IS NULL AND {d}.{received} < NOW() - INTERVAL '{CLAIM_LEASE}'",
-        pr_from = live_tasks(&pr_tasks),
-        b_from = live_tasks(&branch_tasks),
-        links = n(L::Table),
-        l_task = n(L::TaskId),
-        l_pr = n(L::PullRequestId),
-        b = n(B::Table),
-        b_task = n(B::TaskId),
-        b_repo = n(B::RepoId),
-        b_name = n(B::BranchName),
-        t_id = n(Tasks::Id),
         d = n(D::Table),
         delivery = n(D::DeliveryId),
         d_repo = n(D::RepoId),
@@ -132,9 +98,8 @@ fn record_delivery() -> Statement {
     );
     Statement {
         name: "RecordDelivery",
-        doc: "Makes a delivery's links (PR or branch, to the given live tasks), deletes a \
-              retention batch and records the delivery; 1 row when this call recorded it, 0 for \
-              a duplicate.",
+        doc: "Records a delivery and deletes a retention batch; 1 row when this call recorded \
+              it, 0 when another did.",
         mode: Mode::Exec,
         sql,
         params: p.into_vec(),

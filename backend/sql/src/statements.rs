@@ -94,7 +94,8 @@ pub(crate) fn all() -> Vec<Statement> {
         reconcile_repository(),
         cached_pr_links(),
         upsert_pr_returning_links(),
-        branch_link_candidates(),
+        auto_link_branch(),
+        link_pr_to_tasks(),
         draw_entropy(),
     ]
 }
@@ -1319,38 +1320,85 @@ fn candidates_json(p: &mut Params, repo: Expr, project: Expr) -> Expr {
     Expr::SubQuery(None, Box::new(agg.into()))
 }
 
-fn branch_link_candidates() -> Statement {
+fn auto_link_branch() -> Statement {
     let mut p = Params::new();
     let repo = p.add("repo_id", SqlType::Uuid);
     let branch = p.add("branch_name", SqlType::Text);
     let project = p.add("project_id", SqlType::Uuid);
     let in_keys = numbers_in(&mut p, &KEYS[..MAX_KEYS]);
-    let linked = Query::select()
-        .expr(Expr::cust("1"))
-        .from_as(B::Table, a("b"))
-        .and_where(c("b", B::TaskId).equals((a("t"), Tasks::Id)))
-        .and_where(c("b", B::RepoId).eq(repo))
-        .and_where(c("b", B::BranchName).eq(branch))
-        .to_owned();
-    let sql = Query::select()
-        .expr_as(c("t", Tasks::Id), a("task_id"))
-        .expr_as(Expr::exists(linked), a("linked"))
+    let select = Query::select()
+        .expr(c("t", Tasks::Id))
+        .exprs([repo, branch])
         .from_as(Tasks::Table, a("t"))
         .and_where(c("t", Tasks::ProjectId).eq(project))
         .and_where(c("t", Tasks::DeletedAt).is_null())
         .and_where(in_keys)
+        .to_owned();
+    let sql = Query::insert()
+        .into_table(B::Table)
+        .columns([B::TaskId, B::RepoId, B::BranchName])
+        .select_from(select)
+        .expect("columns match")
+        .on_conflict(
+            OnConflict::columns([B::TaskId, B::RepoId, B::BranchName])
+                .do_nothing()
+                .to_owned(),
+        )
+        .returning(Query::returning().column(B::TaskId))
         .to_string(PostgresQueryBuilder);
     stmt(
-        "BranchLinkCandidates",
-        "The live tasks of the project a new branch's keys name (up to five; unused ones \
-         NULL), and whether the branch is linked to each already.",
+        "AutoLinkBranch",
+        "Links a pushed new branch to the live tasks whose keys it names (up to five keys; \
+         unused ones NULL).",
         Mode::Query,
         sql,
         p,
-        vec![
-            Output::col_as(Tasks::Id, "task_id"),
-            Output::computed("linked", SqlType::Bool, false),
-        ],
+        vec![Output::col(B::TaskId)],
+    )
+}
+
+/// Links a PR to the given live tasks (the candidates its cache upsert returned); returns the
+/// links this call made, so each is announced once whoever races it.
+fn link_pr_to_tasks() -> Statement {
+    let mut p = Params::new();
+    let pr = p.add("pull_request_id", SqlType::Uuid);
+    let tasks = p.add("task_ids", SqlType::Json);
+    let select = Query::select()
+        .expr(c("t", Tasks::Id))
+        .expr(pr)
+        .from_as(Tasks::Table, a("t"))
+        .and_where(
+            c("t", Tasks::Id).in_subquery(
+                Query::select()
+                    .expr(Expr::cust("\"value\"::uuid"))
+                    .from_function(
+                        sea_query::Func::cust("json_array_elements_text").arg(tasks),
+                        a("ids"),
+                    )
+                    .to_owned(),
+            ),
+        )
+        .and_where(c("t", Tasks::DeletedAt).is_null())
+        .to_owned();
+    let sql = Query::insert()
+        .into_table(L::Table)
+        .columns([L::TaskId, L::PullRequestId])
+        .select_from(select)
+        .expect("columns match")
+        .on_conflict(
+            OnConflict::columns([L::TaskId, L::PullRequestId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .returning(Query::returning().column(L::TaskId))
+        .to_string(PostgresQueryBuilder);
+    stmt(
+        "LinkPrToTasks",
+        "Links a PR to the given live tasks; returns the links this call made.",
+        Mode::Query,
+        sql,
+        p,
+        vec![Output::col(L::TaskId)],
     )
 }
 

@@ -3,12 +3,10 @@
 //! Order matters: find the candidate repositories *within the path's project*, verify the
 //! signature over the raw bytes with their secrets (fail closed), and only then touch anything.
 //! Until a signature verifies, every answer is the same (one 404, one message): the caller
-//! learns nothing about which repositories are linked. Each delivery with side effects is
-//! recorded once by `X-GitHub-Delivery`, so a redelivery (or the same delivery reaching two
-//! Paca replicas) emits no duplicate events. A `push` is claimed before its work (a claim whose
-//! work never finished expires, so GitHub's redelivery is then processed); a `pull_request`
-//! first makes its idempotent cache upsert, then links and records the delivery in one
-//! statement, and only the call that recorded it announces events.
+//! learns nothing about which repositories are linked. A redelivery, or the same delivery
+//! reaching two Paca replicas, announces nothing twice: a link is announced by the call whose
+//! insert made it, and a PR's new state by the call that recorded the delivery
+//! (`RecordDelivery`, after the idempotent work).
 
 use super::branches::branch_event;
 use super::support::event;
@@ -227,13 +225,7 @@ pub(super) fn receive<H: Host>(
             let payload: PushEvent = serde_json::from_slice(&req.body)
                 .map_err(|e| bad_request(format!("invalid push payload: {e}")))?;
             match new_branch_keys(&payload, &repo.task_id_prefix) {
-                Some((branch, numbers)) => {
-                    let delivery = Delivery {
-                        key: &record_key,
-                        event: &event,
-                    };
-                    push(p, project_id, &repo, delivery, &branch, &numbers)?
-                }
+                Some((branch, numbers)) => push(p, project_id, &repo, &branch, &numbers)?,
                 None => WebhookOutcomeKind::Ignored,
             }
         }
@@ -384,29 +376,17 @@ struct Delivery<'a> {
     event: &'a str,
 }
 
-/// Makes the links and records the delivery in one statement (`RecordDelivery`); false when
-/// another call recorded it first (a duplicate: it announces nothing).
+/// Records the delivery (`RecordDelivery`): false when another call recorded it first (a
+/// duplicate, which announces nothing more).
 fn record<H: Host>(
     p: &Plugin<'_, H>,
     repo: &HookRepo,
     delivery: Delivery<'_>,
-    pr_links: Option<(Uuid, &[Uuid])>,
-    branch_links: Option<(&str, &[Uuid])>,
 ) -> Result<bool, Error> {
-    let (pr, pr_tasks) = pr_links.map_or((None, &[][..]), |(pr, t)| (Some(pr), t));
-    let (branch, branch_tasks) = branch_links.map_or((None, &[][..]), |(b, t)| (Some(b), t));
     let recorded = webhook_exec::<H, sql::RecordDelivery>(
         p,
         "record the delivery",
-        &sql::RecordDelivery::params(
-            delivery.key,
-            repo.id,
-            delivery.event,
-            pr,
-            &json!(pr_tasks),
-            branch,
-            &json!(branch_tasks),
-        ),
+        &sql::RecordDelivery::params(delivery.key, repo.id, delivery.event),
     )?;
     Ok(recorded > 0)
 }
@@ -417,9 +397,11 @@ fn task_ids<H: Host>(p: &Plugin<'_, H>, v: Value) -> Result<Vec<Uuid>, Error> {
 }
 
 /// A `pull_request` delivery: cache the PR, link an opened one to its tasks, record the
-/// delivery, announce. The upsert comes before the record: it is idempotent and never rolls
-/// the cache back, so a duplicate may repeat it harmlessly; only the call that records the
-/// delivery announces events. Three DB calls, the lookup included.
+/// delivery, announce. Everything before the record is idempotent (the upsert never rolls the
+/// cache back), so a duplicate may repeat it harmlessly. A link is announced by the call that
+/// made it (`LinkPrToTasks` returns exactly those, whoever races it: a replica, the route that
+/// opened the PR); the PR's new state only by the call that recorded the delivery. At most
+/// four DB calls, the lookup included; three when there is nothing to link.
 fn pull_request<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
@@ -518,17 +500,23 @@ fn pull_request<H: Host>(
         }
         None => return Ok(WebhookOutcomeKind::Ignored),
     };
-    // Linked by this delivery: the candidates not linked when the upsert read the links. (A
-    // manual link made in between is announced twice, once per source.)
-    let new_links: Vec<Uuid> = candidates
-        .iter()
+    // Only candidates not linked yet can make a link: none, no call.
+    let unlinked: Vec<Uuid> = candidates
+        .into_iter()
         .filter(|t| !linked.contains(t))
-        .copied()
         .collect();
-    if !record(p, repo, delivery, Some((pr_id, &candidates)), None)? {
-        return Ok(WebhookOutcomeKind::Duplicate);
-    }
-
+    let new_links: Vec<Uuid> = if unlinked.is_empty() {
+        Vec::new()
+    } else {
+        webhook_rows::<H, sql::LinkPrToTasks>(
+            p,
+            "auto-link the pull request",
+            &sql::LinkPrToTasks::params(pr_id, &json!(unlinked)),
+        )?
+        .into_iter()
+        .map(|r| r.task_id)
+        .collect()
+    };
     let details = |action: &str| {
         json!({
             "pull_request_id": pr_id.to_string(),
@@ -540,6 +528,8 @@ fn pull_request<H: Host>(
             "action": action,
         })
     };
+    // Announced before the record: the links are committed, and a redelivery would not make
+    // (or announce) them again.
     for task_id in &new_links {
         let mut extra = details(&payload.action);
         extra["source"] = json!("webhook");
@@ -547,6 +537,9 @@ fn pull_request<H: Host>(
             topics::PR_LINKED,
             event(project_id, *task_id, repo.id, extra),
         );
+    }
+    if !record(p, repo, delivery)? {
+        return Ok(WebhookOutcomeKind::Duplicate);
     }
     for task_id in &new_links {
         if !linked.contains(task_id) {
@@ -584,30 +577,27 @@ fn new_branch_keys(push: &PushEvent, prefix: &str) -> Option<(String, Vec<i64>)>
     (!numbers.is_empty()).then(|| (branch.to_string(), numbers))
 }
 
-/// A push that creates a branch naming task keys: link it to those tasks, record the
-/// delivery, announce the new links. Three DB calls, the lookup included.
+/// A push that creates a branch naming task keys: link it to those tasks and announce the
+/// links this call made (`AutoLinkBranch` returns exactly those, whoever races it: a replica,
+/// a redelivery, the route that created the branch). Nothing else happens, so there is nothing
+/// to record. Two DB calls, the lookup included.
 fn push<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
     repo: &HookRepo,
-    delivery: Delivery<'_>,
     branch: &str,
     numbers: &[i64],
 ) -> Result<WebhookOutcomeKind, Error> {
     let [k1, k2, k3, k4, k5] = key_slots(numbers);
-    let candidates = webhook_rows::<H, sql::BranchLinkCandidates>(
+    let rows = webhook_rows::<H, sql::AutoLinkBranch>(
         p,
-        "find the branch's tasks",
-        &sql::BranchLinkCandidates::params(repo.id, branch, project_id, k1, k2, k3, k4, k5),
+        "auto-link the branch",
+        &sql::AutoLinkBranch::params(repo.id, branch, project_id, k1, k2, k3, k4, k5),
     )?;
-    let tasks: Vec<Uuid> = candidates.iter().map(|c| c.task_id).collect();
-    if !record(p, repo, delivery, None, Some((branch, &tasks)))? {
-        return Ok(WebhookOutcomeKind::Duplicate);
-    }
-    for c in candidates.iter().filter(|c| !c.linked) {
+    for row in &rows {
         p.emit(
             topics::BRANCH_LINKED,
-            branch_event(project_id, c.task_id, repo.id, branch, "push"),
+            branch_event(project_id, row.task_id, repo.id, branch, "push"),
         );
     }
     Ok(WebhookOutcomeKind::Processed)

@@ -4,8 +4,8 @@ use crate::sql;
 use std::sync::LazyLock;
 
 use super::webhook::{
-    BRANCH_COLUMNS, BRANCH_SQL, LOOKUP_COLUMNS, LOOKUP_SQL, RECORD_SQL, UPSERT_COLUMNS, UPSERT_SQL,
-    candidate, delivery, ids, lookup, pr_payload, push_payload, record, upsert,
+    LINK_SQL, LOOKUP_COLUMNS, LOOKUP_SQL, RECORD_SQL, UPSERT_COLUMNS, UPSERT_SQL, candidate,
+    delivery, ids, links_made, lookup, pr_payload, push_payload, record, upsert,
 };
 use super::*;
 use crate::generated::api::ErrorCode::*;
@@ -139,13 +139,13 @@ fn over_long_delivery_ids_are_recorded_by_their_hash() {
 fn the_record_takes_over_only_a_stale_unfinished_claim_and_bounds_retention() {
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(&BRANCH_SQL, BRANCH_COLUMNS, vec![]);
+    upsert(&h, &[TASK], &[]);
     record(&h, true);
     outcome_ok(
         &h,
         delivery(
-            "push",
-            &push_payload("refs/heads/feat/PROJ-42-x", ZERO, true, false),
+            "pull_request",
+            &pr_payload("closed", "closed", "feat/PROJ-42-x", "x"),
             Some("d-l"),
         ),
     );
@@ -291,6 +291,7 @@ fn an_opened_delivery_older_than_the_cache_still_links_without_stale_events() {
         UPSERT_COLUMNS,
         vec![vec![uuid(PR), ids(&[]), ids(&[TASK])]],
     );
+    links_made(&h, &[TASK]);
     record(&h, true);
     let data = outcome_ok(
         &h,
@@ -303,7 +304,6 @@ fn an_opened_delivery_older_than_the_cache_still_links_without_stale_events() {
     assert_eq!(data["outcome"], json!("processed"));
     let topics: Vec<String> = h.emits().into_iter().map(|(t, _)| t).collect();
     assert_eq!(topics, ["github.pr_linked"]);
-    assert_eq!(db_call(&h, &RECORD_SQL).params[3], uuid(PR));
-    assert_eq!(db_call(&h, &RECORD_SQL).params[4], ids(&[TASK]));
+    assert_eq!(db_call(&h, &LINK_SQL).params, vec![uuid(PR), ids(&[TASK])]);
     h.assert_all_consumed();
 }

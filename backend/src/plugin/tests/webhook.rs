@@ -18,10 +18,19 @@ pub(super) const LOOKUP_COLUMNS: &[&str] = &[
     "task_id_prefix",
 ];
 pub(super) static RECORD_SQL: LazyLock<String> = LazyLock::new(exact::<sql::RecordDelivery>);
-pub(super) static BRANCH_SQL: LazyLock<String> = LazyLock::new(exact::<sql::BranchLinkCandidates>);
-pub(super) const BRANCH_COLUMNS: &[&str] = &["task_id", "linked"];
+pub(super) static BRANCH_SQL: LazyLock<String> = LazyLock::new(exact::<sql::AutoLinkBranch>);
+pub(super) static LINK_SQL: LazyLock<String> = LazyLock::new(exact::<sql::LinkPrToTasks>);
 
-/// The record of a delivery (with its links): `made` when this call records it, not a
+/// The links `LinkPrToTasks` reports it made.
+pub(super) fn links_made(h: &FakeHost, tasks: &[Uuid]) {
+    h.on_query(
+        &LINK_SQL,
+        &["task_id"],
+        tasks.iter().map(|t| vec![uuid(*t)]).collect(),
+    );
+}
+
+/// The record of a `pull_request` delivery: `made` when this call records it, not a
 /// duplicate.
 pub(super) fn record(h: &FakeHost, made: bool) {
     h.on_exec(&RECORD_SQL, u64::from(made));
@@ -304,6 +313,7 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
     let h = host();
     lookup(&h, "PROJ");
     upsert(&h, &[TASK2], &[TASK2, TASK]);
+    links_made(&h, &[TASK]);
     record(&h, true);
     let payload = pr_payload("opened", "open", "feat/PROJ-42-x", "PROJ-7: Add auth");
     let data = outcome(&h, delivery("pull_request", &payload, Some("d-10")));
@@ -311,8 +321,8 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
         data,
         json!({"event": "pull_request", "outcome": "processed", "delivery_id": "d-10"})
     );
-    // lookup, upsert (returning links and candidates), links + record in one statement
-    assert_eq!(h.calls().db(), 3, "budget: {:?}", h.db_calls());
+    // lookup, upsert (returning links and candidates), the links, the record
+    assert_eq!(h.calls().db(), 4, "budget: {:?}", h.db_calls());
 
     let upsert = db_call(&h, &UPSERT_SQL);
     assert!(
@@ -343,12 +353,15 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
     slots.resize(11, Value::Null); // the eight key slots left over
     assert_eq!(upsert.params[12..], slots[..]);
 
-    let record = db_call(&h, &RECORD_SQL);
+    // Only the candidate not linked yet is offered; the statement says what it linked.
+    let link = db_call(&h, &LINK_SQL);
     assert!(
-        record
-            .sql
-            .contains("ON CONFLICT (task_id, pull_request_id) DO NOTHING")
+        link.sql
+            .contains("ON CONFLICT (task_id, pull_request_id) DO NOTHING RETURNING task_id")
     );
+    assert!(link.sql.contains("t.deleted_at IS NULL"));
+    assert_eq!(link.params, vec![uuid(PR), ids(&[TASK])]);
+    let record = db_call(&h, &RECORD_SQL);
     assert!(record.sql.contains("ON CONFLICT (delivery_id) DO UPDATE"));
     assert!(
         record
@@ -357,15 +370,7 @@ fn pull_request_opened_for_a_linked_branch_autolinks_and_emits() {
     );
     assert_eq!(
         record.params,
-        vec![
-            json!("d-10"),
-            uuid(REPO),
-            json!("pull_request"),
-            uuid(PR),
-            ids(&[TASK2, TASK]),
-            Value::Null,
-            ids(&[]),
-        ]
+        vec![json!("d-10"), uuid(REPO), json!("pull_request")]
     );
 
     let emits = h.emits();
@@ -401,7 +406,6 @@ fn pull_request_closed_merged_updates_linked_tasks_without_linking() {
     assert_eq!(upsert.params[5], json!("merged"));
     // Only an opened PR links: no branch, no keys.
     assert!(upsert.params[12..].iter().all(Value::is_null));
-    assert_eq!(db_call(&h, &RECORD_SQL).params[4], ids(&[]));
     let emits = h.emits();
     assert_eq!(emits.len(), 1);
     assert_eq!(emits[0].0, "github.pr_updated");
@@ -467,17 +471,20 @@ pub(super) fn processing_failure_records_nothing_and_is_5xx() {
     assert_eq!(h.calls().db(), 2);
     assert_eq!(h.emits(), vec![]);
     h.assert_all_consumed();
-    // The record (with the links) fails: no event, 5xx, the upsert alone stays (idempotent).
+    // The record fails after a link was made: the link (committed) is announced, the state is
+    // not, and the 5xx makes GitHub redeliver, which announces it.
     let h = host();
     lookup(&h, "PROJ");
     upsert(&h, &[], &[TASK]);
+    links_made(&h, &[TASK]);
     h.on_exec_err(&RECORD_SQL, DB_DETAIL);
     expect_err(
         &h,
         delivery("pull_request", &payload, Some("d-13")),
         InternalError,
     );
-    assert_eq!(h.emits(), vec![]);
+    let topics: Vec<String> = h.emits().into_iter().map(|(t, _)| t).collect();
+    assert_eq!(topics, ["github.pr_linked"]);
     h.assert_all_consumed();
 }
 
@@ -485,12 +492,7 @@ pub(super) fn processing_failure_records_nothing_and_is_5xx() {
 fn push_creating_a_task_branch_links_it_and_emits() {
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(
-        &BRANCH_SQL,
-        BRANCH_COLUMNS,
-        vec![vec![uuid(TASK), json!(false)]],
-    );
-    record(&h, true);
+    h.on_query(&BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
     let data = outcome(
         &h,
         delivery(
@@ -500,32 +502,19 @@ fn push_creating_a_task_branch_links_it_and_emits() {
         ),
     );
     assert_eq!(data["outcome"], json!("processed"));
-    let candidates = db_call(&h, &BRANCH_SQL);
+    let insert = db_call(&h, &BRANCH_SQL);
     assert!(
-        candidates
+        insert
             .sql
             .contains("t.project_id = $3::uuid AND t.deleted_at IS NULL")
     );
-    let record = db_call(&h, &RECORD_SQL);
     assert!(
-        record
+        insert
             .sql
             .contains("ON CONFLICT (task_id, repo_id, branch_name) DO NOTHING")
     );
     assert_eq!(
-        record.params,
-        vec![
-            json!("d-20"),
-            uuid(REPO),
-            json!("push"),
-            Value::Null,
-            ids(&[]),
-            json!("feat/PROJ-42-x"),
-            ids(&[TASK]),
-        ]
-    );
-    assert_eq!(
-        candidates.params,
+        insert.params,
         vec![
             uuid(REPO),
             json!("feat/PROJ-42-x"),
@@ -545,8 +534,8 @@ fn push_creating_a_task_branch_links_it_and_emits() {
             json!({"project_id": PROJECT, "task_id": TASK, "repo_id": REPO, "branch_name": "feat/PROJ-42-x", "source": "push"})
         )]
     );
-    // lookup, candidates, links + record
-    assert_eq!(h.calls().db(), 3);
+    // lookup, the links: nothing to record (the links say who announces them)
+    assert_eq!(h.calls().db(), 2);
     h.assert_all_consumed();
 }
 
@@ -554,12 +543,7 @@ fn push_creating_a_task_branch_links_it_and_emits() {
 fn push_of_an_already_linked_branch_emits_nothing() {
     let h = host();
     lookup(&h, "PROJ");
-    h.on_query(
-        &BRANCH_SQL,
-        BRANCH_COLUMNS,
-        vec![vec![uuid(TASK), json!(true)]],
-    );
-    record(&h, true);
+    h.on_query(&BRANCH_SQL, &["task_id"], vec![]);
     let data = outcome(
         &h,
         delivery(
@@ -632,12 +616,7 @@ fn task_keys_follow_the_project_prefix() {
     ] {
         let h = host();
         lookup(&h, prefix);
-        h.on_query(
-            &BRANCH_SQL,
-            BRANCH_COLUMNS,
-            vec![vec![uuid(TASK), json!(false)]],
-        );
-        record(&h, true);
+        h.on_query(&BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
         outcome(
             &h,
             delivery(
@@ -666,41 +645,34 @@ fn unknown_events_and_deliveries_without_id() {
     assert_eq!(data["outcome"], json!("ignored"));
     assert_no_side_effects(&h);
 
-    // Without X-GitHub-Delivery (not GitHub) the delivery is recorded by its bytes: the same
-    // body again is a duplicate.
-    let payload = push_payload("refs/heads/PROJ-42", ZERO, true, false);
+    // A push records nothing, with or without X-GitHub-Delivery.
     let h = host();
-    for made in [true, false] {
-        lookup(&h, "PROJ");
-        h.on_query(
-            &BRANCH_SQL,
-            BRANCH_COLUMNS,
-            vec![vec![uuid(TASK), json!(false)]],
-        );
-        record(&h, made);
-    }
-    let data = outcome(&h, delivery("push", &payload, None));
+    lookup(&h, "PROJ");
+    h.on_query(&BRANCH_SQL, &["task_id"], vec![vec![uuid(TASK)]]);
+    let data = outcome(
+        &h,
+        delivery(
+            "push",
+            &push_payload("refs/heads/PROJ-42", ZERO, true, false),
+            None,
+        ),
+    );
     assert_eq!(data, json!({"event": "push", "outcome": "processed"}));
-    let again = outcome(&h, delivery("push", &payload, None));
-    assert_eq!(again, json!({"event": "push", "outcome": "duplicate"}));
-    let keys: Vec<Value> = h
-        .db_calls()
-        .into_iter()
-        .filter(|c| c.sql == <sql::RecordDelivery as sql::Statement>::SQL)
-        .map(|c| c.params[0].clone())
-        .collect();
-    assert_eq!(keys.len(), 2);
-    assert_eq!(keys[0], keys[1]);
-    let key = keys[0].as_str().unwrap();
-    assert!(key.starts_with("body-sha256:") && key.len() == 76, "{key}");
-    assert_eq!(h.emits().len(), 1);
-    h.assert_all_consumed();
+    assert!(
+        h.db_calls()
+            .iter()
+            .all(|c| !c.sql.contains("github_webhook_deliveries"))
+    );
 }
 
-/// Scripts a verified `pull_request` delivery (no task linked yet) that is recorded.
+/// Scripts a verified `pull_request` delivery (no task linked yet) that links its candidates
+/// and is recorded.
 fn accepted_pr_delivery(h: &FakeHost, candidates: &[Uuid]) {
     lookup(h, "PROJ");
     upsert(h, &[], candidates);
+    if !candidates.is_empty() {
+        links_made(h, candidates);
+    }
     record(h, true);
 }
 
@@ -760,7 +732,7 @@ fn a_pr_from_the_same_repository_still_links_through_its_branch() {
     let mut expected = vec![json!("patch-1")];
     expected.resize(11, Value::Null);
     assert_eq!(db_call(&h, &UPSERT_SQL).params[12..], expected[..]);
-    assert_eq!(db_call(&h, &RECORD_SQL).params[4], ids(&[TASK]));
+    assert_eq!(db_call(&h, &LINK_SQL).params[1], ids(&[TASK]));
     let topics: Vec<String> = h.emits().into_iter().map(|(t, _)| t).collect();
     assert_eq!(topics, ["github.pr_linked", "github.pr_updated"]);
     h.assert_all_consumed();
@@ -771,6 +743,7 @@ fn a_pr_delivery_without_id_is_recorded_by_its_body() {
     let h = host();
     lookup(&h, "PROJ");
     upsert(&h, &[], &[TASK]);
+    links_made(&h, &[TASK]);
     record(&h, true);
     let payload = pr_payload("opened", "open", "feat/PROJ-42-x", "PROJ-7 x");
     let data = outcome(&h, delivery("pull_request", &payload, None));
