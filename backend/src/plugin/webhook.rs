@@ -546,12 +546,9 @@ fn pull_request<H: Host>(
             linked.push(*task_id);
         }
     }
+    // An `opened` older than the cache announces its links, never its (stale) state.
     if !fresh {
-        return Ok(if new_links.is_empty() {
-            WebhookOutcomeKind::Ignored
-        } else {
-            WebhookOutcomeKind::Processed
-        });
+        return Ok(WebhookOutcomeKind::Processed);
     }
     for task_id in &linked {
         p.emit(
@@ -579,8 +576,9 @@ fn new_branch_keys(push: &PushEvent, prefix: &str) -> Option<(String, Vec<i64>)>
 
 /// A push that creates a branch naming task keys: link it to those tasks and announce the
 /// links this call made (`AutoLinkBranch` returns exactly those, whoever races it: a replica,
-/// a redelivery, the route that created the branch). Nothing else happens, so there is nothing
-/// to record. Two DB calls, the lookup included.
+/// a redelivery, the route that created the branch); a push that links nothing new is
+/// `ignored`. Nothing else happens, so there is nothing to record. Two DB calls, the lookup
+/// included.
 fn push<H: Host>(
     p: &Plugin<'_, H>,
     project_id: Uuid,
@@ -599,6 +597,10 @@ fn push<H: Host>(
             topics::BRANCH_LINKED,
             branch_event(project_id, row.task_id, repo.id, branch, "push"),
         );
+    }
+    // Linked already (by a redelivery, another replica or the route that made the branch).
+    if rows.is_empty() {
+        return Ok(WebhookOutcomeKind::Ignored);
     }
     Ok(WebhookOutcomeKind::Processed)
 }

@@ -552,7 +552,7 @@ fn push_of_an_already_linked_branch_emits_nothing() {
             Some("d-21"),
         ),
     );
-    assert_eq!(data["outcome"], json!("processed"));
+    assert_eq!(data["outcome"], json!("ignored"));
     assert_eq!(h.emits(), vec![]);
 }
 
