@@ -103,8 +103,9 @@ pub struct ApiError<O: Operation> {
     op: PhantomData<fn() -> O>,
 }
 
-/// What an [`ApiError`] carries, without the operation ([`ApiError::erase`]): what a router
-/// handles once for all operations, after the typed handlers have run.
+/// What an [`ApiError`] or a [`Fault`] carries (both read as one through `Deref`), without
+/// the operation ([`ApiError::erase`]): what a router handles once for all operations, after
+/// the typed handlers have run.
 #[derive(Debug)]
 pub struct Failure {
     code: &'static str,
@@ -121,13 +122,18 @@ impl Failure {
         }
     }
 
-    fn is<C: Code>(&self) -> bool {
+    /// Whether the code is `C`.
+    pub fn is<C: Code>(&self) -> bool {
         self.code == C::WIRE
     }
 
     /// The wire value of the code.
     pub fn code(&self) -> &'static str {
         self.code
+    }
+
+    pub fn status(&self) -> u16 {
+        self.status
     }
 
     pub fn message(&self) -> &str {
@@ -150,24 +156,6 @@ impl<O: Operation> ApiError<O> {
             failure: Failure::new::<C>(message.into()),
             op: PhantomData,
         }
-    }
-
-    /// The wire value of the code.
-    pub fn code(&self) -> &'static str {
-        self.failure.code
-    }
-
-    /// Whether the code is `C`.
-    pub fn is<C: Code>(&self) -> bool {
-        self.failure.is::<C>()
-    }
-
-    pub fn message(&self) -> &str {
-        &self.failure.message
-    }
-
-    pub fn status(&self) -> u16 {
-        self.failure.status
     }
 
     /// Paca's error envelope `{"success":false,"error":…,"error_code":…}`.
@@ -210,20 +198,6 @@ impl<S: CodeSet> Fault<S> {
             failure: Failure::new::<C>(message.into()),
             set: PhantomData,
         }
-    }
-
-    /// The wire value of the code.
-    pub fn code(&self) -> &'static str {
-        self.failure.code
-    }
-
-    /// Whether the code is `C`.
-    pub fn is<C: Code>(&self) -> bool {
-        self.failure.is::<C>()
-    }
-
-    pub fn message(&self) -> &str {
-        &self.failure.message
     }
 
     pub fn into_message(self) -> String {
@@ -288,6 +262,20 @@ macro_rules! code_set {
         {
         }
     };
+}
+
+impl<O: Operation> std::ops::Deref for ApiError<O> {
+    type Target = Failure;
+    fn deref(&self) -> &Failure {
+        &self.failure
+    }
+}
+
+impl<S: CodeSet> std::ops::Deref for Fault<S> {
+    type Target = Failure;
+    fn deref(&self) -> &Failure {
+        &self.failure
+    }
 }
 
 impl<O: Operation> fmt::Debug for ApiError<O> {
