@@ -164,10 +164,6 @@ pub(super) fn receive<H: Host>(
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .map(delivery_key);
-    // Deliveries are recorded by their id; one without (not GitHub's) by its bytes.
-    let record_key = delivery_id
-        .clone()
-        .unwrap_or_else(|| format!("body-sha256:{}", hex::encode(Sha256::digest(&req.body))));
     // Without a well-formed signature nothing can verify: refuse before any lookup.
     signature::well_formed(req.header(signature::HEADER)).map_err(|e| {
         ApiError::new(
@@ -215,8 +211,12 @@ pub(super) fn receive<H: Host>(
                 )));
             }
             sanitise(&mut payload.pull_request);
+            // Recorded by its id; one without (not GitHub's) by its bytes.
+            let key = delivery_id.clone().unwrap_or_else(|| {
+                format!("body-sha256:{}", hex::encode(Sha256::digest(&req.body)))
+            });
             let delivery = Delivery {
-                key: &record_key,
+                key: &key,
                 event: &event,
             };
             pull_request(p, project_id, &repo, delivery, payload, from_fork)?
