@@ -252,19 +252,7 @@ pub(crate) fn lex(sql: &str) -> Result<Vec<Token>, GuardError> {
     Ok(out)
 }
 
-/// Identifier prefixes that may not appear in any word or quoted identifier. One list for the
-/// host rule: codegen rejects the same names in migrations, so it is defined there, once.
-pub use paca_codegen::sql::FORBIDDEN_PREFIXES;
-
-/// Core tables a plugin may never write (unqualified or `public.`).
-pub const BLOCKED_WRITE_TABLES: &[&str] = &[
-    "roles",
-    "role_attachments",
-    "project_members",
-    "users",
-    "api_keys",
-    "password_set_tokens",
-];
+pub use paca_host_rules::{BLOCKED_WRITE_TABLES, FORBIDDEN_PREFIXES};
 
 /// What the guard learned about an admitted statement.
 #[derive(Clone, Debug, PartialEq, Eq)]

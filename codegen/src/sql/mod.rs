@@ -18,7 +18,7 @@ mod schema;
 pub use emit::{TABLES_HEADER, emit_tables};
 pub use error::{SqlError, SqlErrorKind};
 pub use ir::{Column, ColumnType, ForeignKey, Index, Schema, Table};
-pub use parse::{FORBIDDEN_PREFIXES, parse_migrations};
+pub use parse::parse_migrations;
 pub use schema::{SCHEMA_HEADER, emit_schema};
 
 /// Parses `migrations` (`(file_name, sql_text)` pairs, already in name order) and returns the

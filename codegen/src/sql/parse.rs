@@ -11,49 +11,11 @@ use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use heck::ToUpperCamelCase;
+use paca_host_rules::FORBIDDEN_PREFIXES;
 
 use super::emit::FIXED_ITEMS;
 use super::error::{SqlError, SqlErrorKind};
 use super::ir::{Column, ColumnType, ForeignKey, Index, Schema, Table};
-
-/// Identifier prefixes the host's SQL guard rejects anywhere in a query (paca-host-contract §4.2).
-/// A table or column with such a name could never be queried, so codegen rejects it.
-pub const FORBIDDEN_PREFIXES: &[&str] = &[
-    "pg_read_",
-    "pg_ls_",
-    "pg_file_",
-    "pg_stat_file",
-    "pg_logdir_ls",
-    "pg_terminate_",
-    "pg_cancel_",
-    "pg_reload_",
-    "pg_rotate_",
-    "pg_switch_",
-    "pg_promote",
-    "pg_create_",
-    "pg_drop_",
-    "pg_replication_",
-    "pg_logical_",
-    "pg_backup_",
-    "pg_start_backup",
-    "pg_stop_backup",
-    "pg_import_",
-    "pg_export_",
-    "pg_wal_",
-    "pg_current_logfile",
-    "pg_sleep",
-    "pg_execute_server_program",
-    "lo_",
-    "loread",
-    "lowrite",
-    "dblink",
-    "set_config",
-    "query_to_",
-    "cursor_to_",
-    "table_to_",
-    "schema_to_",
-    "database_to_",
-];
 
 /// One statement of a migration file: its tokens (without the closing `;`) and first line.
 pub(crate) struct RawStatement {
