@@ -47,6 +47,89 @@ pub fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result {
     run(&mut cmd)
 }
 
+/// A cargo build running beside the foreground steps, its output prefixed line by line so the
+/// two stay readable. Killed if dropped before [`Background::wait`] (a foreground step failed).
+pub struct Background {
+    what: String,
+    child: std::process::Child,
+    copiers: Vec<std::thread::JoinHandle<()>>,
+}
+
+pub fn cargo_in_background(what: &str, args: &[&str]) -> Result<Background> {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(args)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    println!(
+        "$ {} (in the background, lines prefixed `[{what}]`)",
+        describe(&cmd)
+    );
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("could not start `{}`: {e}", describe(&cmd)))?;
+    let prefix = format!("[{what}] ");
+    let out = child
+        .stdout
+        .take()
+        .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>);
+    let err = child
+        .stderr
+        .take()
+        .map(|e| Box::new(e) as Box<dyn std::io::Read + Send>);
+    let copiers = [out, err]
+        .into_iter()
+        .flatten()
+        .map(|stream| {
+            let prefix = prefix.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream)
+                    .lines()
+                    .map_while(|l| l.ok())
+                {
+                    println!("{prefix}{line}");
+                }
+            })
+        })
+        .collect();
+    Ok(Background {
+        what: what.to_owned(),
+        child,
+        copiers,
+    })
+}
+
+impl Background {
+    pub fn wait(mut self) -> Result {
+        let status = self
+            .child
+            .wait()
+            .map_err(|e| format!("{}: could not wait for cargo: {e}", self.what))?;
+        for c in self.copiers.drain(..) {
+            let _ = c.join();
+        }
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} failed ({status}); its output is above, prefixed `[{}]`",
+                self.what, self.what
+            ))
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if !self.copiers.is_empty() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 pub fn npm(dir: &Path, args: &[&str]) -> Result {
     ensure_node()?;
     run(Command::new("npm").args(args).current_dir(dir))
