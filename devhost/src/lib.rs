@@ -31,6 +31,7 @@ pub mod seed;
 pub mod sensitive;
 mod state;
 pub mod stats;
+mod wasi;
 
 pub use runtime::{CallError, HostEnv, Limits, Plugin, RequestCtx};
 pub mod server;

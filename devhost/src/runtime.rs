@@ -6,12 +6,11 @@
 
 use crate::imports;
 pub use crate::state::{CallError, HostEnv, Limits, RequestCtx};
-use crate::state::{DeterministicRng, HostState, write_to_guest};
+use crate::state::{HostState, write_to_guest};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmtime::{Config, Engine, Func, Instance, Linker, Module, Store, StoreLimitsBuilder, Val};
-use wasmtime_wasi::WasiCtxBuilder;
 
 struct Inner {
     store: Store<HostState>,
@@ -101,8 +100,7 @@ impl Compiled {
         let wt = |e: wasmtime::Error| anyhow::anyhow!("{e:#}");
         let (engine, module) = compile_cached(wasm, &config, limits.interrupt_after.is_some())?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi)
-            .map_err(wt)?;
+        crate::wasi::register(&mut linker).map_err(wt)?;
         imports::register(&mut linker).map_err(wt)?;
         let ticker = limits.interrupt_after.map(|_| {
             let stop = Arc::new(AtomicBool::new(false));
@@ -133,18 +131,12 @@ impl Compiled {
     /// A new instance with its own store and memory: `_initialize`, then `Init` (blocking).
     pub fn instantiate(self: &Arc<Self>, env: Arc<HostEnv>) -> anyhow::Result<Plugin> {
         let limits = self.limits.clone();
-        // No args, env or preopens; stdout/stderr discarded (builder defaults); real clocks.
-        let wasi = WasiCtxBuilder::new()
-            .secure_random(DeterministicRng(0x5eed_0000_0000_0001))
-            .insecure_random(DeterministicRng(0x5eed_0000_0000_0002))
-            .insecure_random_seed(0x5eed)
-            .build_p1();
         let mut mem_bytes = limits.max_memory_pages.saturating_mul(65536) as usize;
         if mem_bytes == 0 {
             mem_bytes = usize::MAX;
         }
         let state = HostState {
-            wasi,
+            wasi: crate::wasi::Wasi::new(),
             env: env.clone(),
             deadline: None,
             request: None,

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmtime::{AsContextMut, Func, Memory, StoreLimits, Val};
-use wasmtime_wasi::p1::WasiP1Ctx;
 
 /// Resource limits (§7.1 defaults of the newest host).
 #[derive(Clone, Debug)]
@@ -107,36 +106,11 @@ impl HostEnv {
 
 /// Per-store state.
 pub struct HostState {
-    pub(crate) wasi: WasiP1Ctx,
+    pub(crate) wasi: crate::wasi::Wasi,
     pub(crate) env: Arc<HostEnv>,
     pub(crate) deadline: Option<Instant>,
     pub(crate) request: Option<Arc<RequestCtx>>,
     pub(crate) limits: StoreLimits,
-}
-
-/// Deterministic `random_get` source, like wazero's default: same seed on every load,
-/// so every instance sees the same byte stream (splitmix64).
-pub(crate) struct DeterministicRng(pub(crate) u64);
-
-impl rand_core::TryRng for DeterministicRng {
-    type Error = std::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(self.try_next_u64()? as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Ok(z ^ (z >> 31))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for chunk in dst.chunks_mut(8) {
-            let v = self.try_next_u64()?.to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-        Ok(())
-    }
 }
 
 /// Writes `bytes` into guest memory via `paca_malloc` (fallback `malloc`).
