@@ -15,6 +15,7 @@ pub fn run(args: &[String]) -> Result {
         }
     }
     let root = root();
+    let started = std::time::Instant::now();
     tools::step("Checking tools");
     tools::ensure_postgres()?;
     // The two builds lock different profile directories, so they overlap: the wasm's serial
@@ -43,5 +44,12 @@ pub fn run(args: &[String]) -> Result {
             .arg(root.join("docs"))
             .args(&passthrough)
             .current_dir(&root),
-    )
+    )?;
+    let t = started.elapsed().as_secs();
+    println!(
+        "\ncargo xtask bench: {} min {} s, builds included",
+        t / 60,
+        t % 60
+    );
+    Ok(())
 }
