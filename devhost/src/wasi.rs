@@ -139,8 +139,9 @@ fn get_u64(data: &mut [u8], ptr: i32) -> Result<u64, i32> {
 /// memory. `INVAL` when the total does not fit a `size`.
 fn iovecs_len(data: &mut [u8], iovs: i32, n: i32) -> Result<u32, i32> {
     let mut total: u32 = 0;
+    // A huge `n` stops at the first entry outside memory.
     for i in 0..n as u32 {
-        let entry = iovs.wrapping_add((i * 8) as i32);
+        let entry = iovs.wrapping_add((i as i32).wrapping_mul(8));
         let (buf, len) = (get_u32(data, entry)?, get_u32(data, entry.wrapping_add(4))?);
         at(data, buf as i32, len as usize)?;
         total = total.checked_add(len).ok_or(INVAL)?;
@@ -369,16 +370,15 @@ pub(crate) fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             state(&c).refuse(fd, NOTDIR)
         },
     )?;
-    l.func_wrap(
-        MODULE,
-        "path_readlink",
-        |c: C<'_>, fd: i32, _: i32, _: i32, _: i32, _: i32, _: i32| state(&c).refuse(fd, NOTDIR),
-    )?;
-    l.func_wrap(
-        MODULE,
-        "path_rename",
-        |c: C<'_>, fd: i32, _: i32, _: i32, _: i32, _: i32, _: i32| state(&c).refuse(fd, NOTDIR),
-    )?;
+    for name in ["path_readlink", "path_rename"] {
+        l.func_wrap(
+            MODULE,
+            name,
+            |c: C<'_>, fd: i32, _: i32, _: i32, _: i32, _: i32, _: i32| {
+                state(&c).refuse(fd, NOTDIR)
+            },
+        )?;
+    }
     l.func_wrap(
         MODULE,
         "path_symlink",

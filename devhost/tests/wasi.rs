@@ -155,12 +155,14 @@ async fn stdio_is_discarded_and_stdin_is_empty() {
         "(call $fd_fdstat_get (i32.const 2) (i32.const 232))",
         "(i32.load8_u (i32.const 232))",
         "(i32.and (i32.load (i32.const 240)) (i32.const 64))",
+        // an iovec count of 2^32 - 1 ends at the first entry outside memory
+        "(call $fd_write (i32.const 2) (i32.const 300) (i32.const -1) (i32.const 216))",
     ])
     .await;
     assert_eq!(
         r,
         [
-            0, 0, 5, 0, BADF, BADF, 21, 0, 0, 0, BADF, 70, 0, BADF, BADF, 0, 0, 64
+            0, 0, 5, 0, BADF, BADF, 21, 0, 0, 0, BADF, 70, 0, BADF, BADF, 0, 0, 64, 21
         ]
     );
 }
