@@ -47,7 +47,7 @@ pub fn run(args: &[String]) -> Result {
     )?;
     let t = started.elapsed().as_secs();
     println!(
-        "\ncargo xtask bench: {} min {} s, builds included",
+        "\ncargo xtask bench: {} min {} s (the wasm and bench builds included)",
         t / 60,
         t % 60
     );
