@@ -11,7 +11,8 @@ use wasmtime::{Caller, Extern, Linker, Memory};
 
 type C<'a> = Caller<'a, HostState>;
 
-fn memory(c: &mut C<'_>) -> Option<Memory> {
+/// The guest's exported `memory` (shared with the WASI module).
+pub(crate) fn memory(c: &mut C<'_>) -> Option<Memory> {
     c.get_export("memory").and_then(Extern::into_memory)
 }
 

@@ -13,7 +13,7 @@
 
 use crate::state::HostState;
 use std::time::{Duration, Instant, SystemTime};
-use wasmtime::{Caller, Extern, Linker};
+use wasmtime::{Caller, Linker};
 
 type C<'a> = Caller<'a, HostState>;
 
@@ -107,7 +107,7 @@ impl DeterministicRng {
 
 /// Guest memory and the instance's WASI state, borrowed together. `None`: no `memory` export.
 fn split<'a>(c: &'a mut C<'_>) -> Option<(&'a mut [u8], &'a mut Wasi)> {
-    let m = c.get_export("memory").and_then(Extern::into_memory)?;
+    let m = crate::imports::memory(c)?;
     let (data, state) = m.data_and_store_mut(c);
     Some((data, &mut state.wasi))
 }

@@ -38,9 +38,15 @@ pub fn cargo(args: &[&str]) -> Result {
     cargo_with_env(args, &[])
 }
 
-pub fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result {
+/// `cargo <args>` at the repository root, with the cargo that runs xtask.
+fn cargo_command(args: &[&str]) -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.args(args).current_dir(root());
+    cmd
+}
+
+pub fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result {
+    let mut cmd = cargo_command(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -58,11 +64,8 @@ pub struct Background {
 pub fn cargo_in_background(what: &str, args: &[&str]) -> Result<Background> {
     use std::io::BufRead;
     use std::process::Stdio;
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.args(args)
-        .current_dir(root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = cargo_command(args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     println!(
         "$ {} (in the background, lines prefixed `[{what}]`)",
         describe(&cmd)
