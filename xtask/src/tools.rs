@@ -180,6 +180,34 @@ pub fn ensure_node() -> Result {
     )
 }
 
+/// Free space on the disk that holds `target/`, in GiB, from `df` (None when it cannot tell).
+fn free_disk_gib() -> Option<u64> {
+    let out = Command::new("df").args(["-Pk"]).arg(root()).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let avail_kib: u64 = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    Some(avail_kib / (1024 * 1024))
+}
+
+/// Warns when a build from scratch may not fit: a disk that fills mid-build shows up as the
+/// linker dying with "Bus error", far from the cause. Only a warning — an existing `target/`
+/// needs much less than `need_gib`.
+pub fn check_disk_space(need_gib: u64, what: &str) {
+    match free_disk_gib() {
+        Some(free) if free < need_gib => println!(
+            "warning: {free} GiB free on the disk holding target/; {what} from scratch writes \
+             about {need_gib} GiB (a full disk makes the linker fail with \"Bus error\")"
+        ),
+        Some(free) => println!("Disk: {free} GiB free"),
+        None => println!("Disk: could not tell the free space (df failed)"),
+    }
+}
+
 pub fn ensure_wasm_target() -> Result {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
@@ -372,5 +400,16 @@ pub fn ensure_chromium() -> Result<PathBuf> {
         Ok(path)
     } else {
         Err("/usr/bin/chromium is still missing after installing chromium".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The disk warning reads `df -Pk`'s POSIX layout; a parse that silently failed would turn
+    /// the warning off for good.
+    #[test]
+    fn free_disk_space_is_read_from_df() {
+        let free = super::free_disk_gib().expect("df -Pk output parses");
+        assert!(free < 1 << 40, "implausible free space: {free} GiB");
     }
 }
