@@ -66,16 +66,13 @@ pub async fn host_call(pool: &PgPool, sql: &str) -> anyhow::Result<usize> {
     Ok(rows.len())
 }
 
-/// The host's `requireActions` membership lookup, exactly as devhost runs it.
+/// The host's `requireActions` lookup — the caller's membership and the actions of their roles
+/// in the project — through devhost's own query, so the floor cannot drift from what the
+/// measured requests pay.
 pub async fn membership(pool: &PgPool, project: &str, user: &str) -> anyhow::Result<()> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT id::text FROM public.project_members WHERE project_id = $1::uuid AND user_id = $2::uuid",
-    )
-    .bind(project)
-    .bind(user)
-    .fetch_optional(pool)
-    .await?;
-    row.map(|_| ())
+    paca_devhost::seed::project_actions(pool, project, user)
+        .await?
+        .map(|_| ())
         .context("the floor's caller is not a member")
 }
 
