@@ -60,8 +60,20 @@ fn write_pair(c: &mut C<'_>, ptr_ptr: i64, len_ptr: i64, bytes: &[u8]) {
     write_u32(c, len_ptr, l);
 }
 
-fn block_on<F: Future>(c: &C<'_>, f: F) -> F::Output {
-    c.data().env.rt.block_on(f)
+/// Runs `f` to completion from the guest's (blocking) thread. The future is spawned onto the
+/// runtime rather than polled here: its socket round trips (a DB call is four) then wake a
+/// runtime worker, which owns the I/O driver, instead of each waking this parked thread —
+/// one cross-thread hand-off per import call instead of one per round trip.
+fn block_on<F>(c: &C<'_>, f: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let rt = &c.data().env.rt;
+    match rt.block_on(rt.spawn(f)) {
+        Ok(out) => out,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
 
 fn deadline(c: &C<'_>) -> Option<Instant> {
@@ -141,11 +153,14 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             };
             env.stats.capture(Import::DbQuery, &sql, &params);
             let dl = deadline(&c);
-            let res = match &env.db {
-                Some(pool) => block_on(
-                    &c,
-                    crate::db::query_with(pool, &env.schema, &sql, &params, dl, &env.sensitive),
-                ),
+            let res = match env.db.clone() {
+                Some(pool) => {
+                    let env = env.clone();
+                    block_on(&c, async move {
+                        let (schema, policy) = (&env.schema, &env.sensitive);
+                        crate::db::query_with(&pool, schema, &sql, &params, dl, policy).await
+                    })
+                }
                 None => Err(format!("paca.db_query: {}", no_db())),
             };
             match res {
@@ -177,12 +192,13 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             };
             env.stats.capture(Import::DbQuery, &sql, &params);
             let dl = deadline(&c);
-            let Some(pool) = &env.db else { return };
+            let Some(pool) = env.db.clone() else { return };
+            let env = env.clone();
             // legacy: on error nothing is written
-            if let Ok(json) = block_on(
-                &c,
-                crate::db::query_with(pool, &env.schema, &sql, &params, dl, &env.sensitive),
-            ) {
+            if let Ok(json) = block_on(&c, async move {
+                let (schema, policy) = (&env.schema, &env.sensitive);
+                crate::db::query_with(&pool, schema, &sql, &params, dl, policy).await
+            }) {
                 write_pair(&mut c, rpp, rlp, json.as_bytes());
             }
         },
@@ -202,11 +218,14 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             };
             env.stats.capture(Import::DbExec, &sql, &params);
             let dl = deadline(&c);
-            let res = match &env.db {
-                Some(pool) => block_on(
-                    &c,
-                    crate::db::exec_with(pool, &env.schema, &sql, &params, dl, &env.sensitive),
-                ),
+            let res = match env.db.clone() {
+                Some(pool) => {
+                    let env = env.clone();
+                    block_on(&c, async move {
+                        let (schema, policy) = (&env.schema, &env.sensitive);
+                        crate::db::exec_with(&pool, schema, &sql, &params, dl, policy).await
+                    })
+                }
                 None => Err(format!("paca.db_exec: {}", no_db())),
             };
             match res {
@@ -232,14 +251,14 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             };
             let key = String::from_utf8_lossy(&key).into_owned();
             let env = c.data().env.clone();
-            let Some(pool) = &env.db else { return };
+            let Some(pool) = env.db.clone() else { return };
             let sql = format!("SELECT value FROM {}.plugin_kv WHERE key = $1", env.schema);
-            let r: Result<Option<(String,)>, _> = block_on(
-                &c,
+            let r: Result<Option<(String,)>, _> = block_on(&c, async move {
                 sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(key)
-                    .fetch_optional(pool),
-            );
+                    .fetch_optional(&pool)
+                    .await
+            });
             match r {
                 Ok(Some((v,))) => write_pair(&mut c, vpp, vlp, v.as_bytes()),
                 Ok(None) => {
@@ -254,7 +273,7 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap("paca", "storage_set", |mut c: C<'_>, kp: i64, kl: i64, vp: i64, vl: i64| -> i32 {
         let (Some(key), Some(val)) = (read(&mut c, kp, kl), read(&mut c, vp, vl)) else { return 0 };
         let env = c.data().env.clone();
-        let Some(pool) = &env.db else { return 0 };
+        let Some(pool) = env.db.clone() else { return 0 };
         let sql = format!(
             "INSERT INTO {}.plugin_kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             env.schema
@@ -262,7 +281,7 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         let q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(String::from_utf8_lossy(&key).into_owned())
             .bind(String::from_utf8_lossy(&val).into_owned());
-        block_on(&c, q.execute(pool)).is_ok() as i32
+        block_on(&c, async move { q.execute(&pool).await }).is_ok() as i32
     })?;
 
     l.func_wrap(
@@ -273,11 +292,11 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 return 0;
             };
             let env = c.data().env.clone();
-            let Some(pool) = &env.db else { return 0 };
+            let Some(pool) = env.db.clone() else { return 0 };
             let sql = format!("DELETE FROM {}.plugin_kv WHERE key = $1", env.schema);
             let q = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(String::from_utf8_lossy(&key).into_owned());
-            block_on(&c, q.execute(pool)).is_ok() as i32
+            block_on(&c, async move { q.execute(&pool).await }).is_ok() as i32
         },
     )?;
 
@@ -442,17 +461,18 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         if req.project_id.is_empty() || req.user_id.is_empty() || activity_type.is_empty() {
             return 0;
         }
-        let Some(pool) = &env.db else { return 0 };
-        let found: Result<Option<(String, String)>, _> = block_on(
-            &c,
+        let Some(pool) = env.db.clone() else { return 0 };
+        let (task, project) = (task_id.clone(), req.project_id.clone());
+        let found: Result<Option<(String, String)>, _> = block_on(&c, async move {
             sqlx::query_as(
                 "SELECT gen_random_uuid()::text, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') \
                  FROM public.tasks WHERE id::text = $1 AND project_id::text = $2 AND deleted_at IS NULL",
             )
-            .bind(&task_id)
-            .bind(&req.project_id)
-            .fetch_optional(pool),
-        );
+            .bind(task)
+            .bind(project)
+            .fetch_optional(&pool)
+            .await
+        });
         let Ok(Some((id, now))) = found else { return 0 };
         env.events.record_activity(json!({
             "id": id, "task_id": task_id, "project_id": req.project_id,
@@ -470,8 +490,8 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let _t = host.stats.timer(Import::Fetch);
             let out = match read(&mut c, rp, rl) {
                 Some(req) => {
-                    let dl = deadline(&c);
-                    block_on(&c, host.fetch.perform(&req, dl))
+                    let (dl, host) = (deadline(&c), host.clone());
+                    block_on(&c, async move { host.fetch.perform(&req, dl).await })
                 }
                 None => crate::fetch::error_json("fetch: invalid request"),
             };
@@ -526,10 +546,12 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
         let env = c.data().env.clone();
-        let out = match &env.db {
+        let out = match env.db.clone() {
             None => json!({"error": no_db()}),
-            Some(pool) => block_on(c, crate::seed::core_read(pool, which, &arg))
-                .unwrap_or_else(|e| json!({"error": e})),
+            Some(pool) => block_on(c, async move {
+                crate::seed::core_read(&pool, which, &arg).await
+            })
+            .unwrap_or_else(|e| json!({"error": e})),
         };
         let (p, l) = write_out(c, out.to_string().as_bytes());
         (p as i64, l as i64)
