@@ -1,5 +1,6 @@
 //! A closed-loop load generator: `concurrency` workers issue requests back to back until
-//! `total` requests are done or `max_wall` has passed, and every latency is kept.
+//! `total` requests are done or `max_wall` has passed, and every latency is kept; and
+//! [`paired`], which measures an operation and its floor in alternating slices.
 
 use crate::samples::Samples;
 use std::future::Future;
@@ -44,4 +45,39 @@ where
         all.extend(w.await??);
     }
     Ok(Samples::new(all, start.elapsed()))
+}
+
+/// Slices per [`paired`] series.
+pub const SLICES: usize = 10;
+
+/// Measures `a` and `b` (the plugin and its floor) in [`SLICES`] alternating slices of
+/// `total / SLICES` requests each, `a` first. On a shared machine the load drifts over the
+/// tens of seconds a series takes (back-to-back runs of one binary differ by 20–40 % here);
+/// alternating makes the drift hit both sides alike, so their ratio stays meaningful. Each
+/// side gets `max_wall` in all; request numbers run on across slices, so `op(i)` still sees
+/// every `i` in `0..total` once.
+pub async fn paired<A, FA, B, FB>(
+    concurrency: usize,
+    total: usize,
+    max_wall: Duration,
+    a: A,
+    b: B,
+) -> anyhow::Result<(Samples, Samples)>
+where
+    A: Fn(usize) -> FA + Clone + Send + Sync + 'static,
+    FA: Future<Output = anyhow::Result<()>> + Send + 'static,
+    B: Fn(usize) -> FB + Clone + Send + Sync + 'static,
+    FB: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let per = total.div_ceil(SLICES).max(1);
+    let slice_wall = max_wall / SLICES as u32;
+    let (mut sa, mut sb) = (Vec::new(), Vec::new());
+    for from in (0..total).step_by(per) {
+        let n = per.min(total - from);
+        let a = a.clone();
+        sa.push(run(concurrency, n, slice_wall, move |i| a(from + i)).await?);
+        let b = b.clone();
+        sb.push(run(concurrency, n, slice_wall, move |i| b(from + i)).await?);
+    }
+    Ok((Samples::concat(sa), Samples::concat(sb)))
 }

@@ -168,11 +168,10 @@ async fn main() -> anyhow::Result<()> {
         for i in 0..plan.warmup {
             h.send(&http, &format!("warm-{c}-{i}")).await?;
         }
-        let plugin = load::run(c, total, plan.max_wall, move |i| {
+        let send = move |i: usize| {
             let (h, http) = (h.clone(), http.clone());
             async move { h.send(&http, &format!("hook-{c}-{i}")).await }
-        })
-        .await?;
+        };
         let bound: Arc<Vec<floor::Statements>> = Arc::new(
             (0..total + plan.warmup)
                 .map(|i| {
@@ -187,11 +186,11 @@ async fn main() -> anyhow::Result<()> {
             floor::run(&floor_pool, s).await?;
         }
         let pool = floor_pool.clone();
-        let floor = load::run(c, total, plan.max_wall, move |i| {
+        let replay = move |i: usize| {
             let (pool, bound) = (pool.clone(), bound.clone());
             async move { floor::run(&pool, &bound[i]).await }
-        })
-        .await?;
+        };
+        let (plugin, floor) = load::paired(c, total, plan.max_wall, send, replay).await?;
         series.push(Series {
             op: WEBHOOK,
             concurrency: c,
@@ -229,7 +228,6 @@ async fn main() -> anyhow::Result<()> {
         for i in 0..plan.warmup {
             get(i).await?;
         }
-        let plugin = load::run(c, total, plan.max_wall, get).await?;
         let floor_op = {
             let (pool, stmt, project, user) = (
                 floor_pool.clone(),
@@ -249,7 +247,7 @@ async fn main() -> anyhow::Result<()> {
         for i in 0..plan.warmup {
             floor_op(i).await?;
         }
-        let floor = load::run(c, total, plan.max_wall, floor_op).await?;
+        let (plugin, floor) = load::paired(c, total, plan.max_wall, get, floor_op).await?;
         series.push(Series {
             op: LIST,
             concurrency: c,

@@ -332,9 +332,12 @@ impl Report {
         let _ = writeln!(
             d,
             "Closed loop: `c` clients send back to back over keep-alive connections; every request is \
-             checked (status and outcome). Webhook deliveries are the signed `pull_request opened` \
-             payload GitHub sent for a branch linked to a task, each with a new `X-GitHub-Delivery`; \
-             the list is a task with 3 linked PRs read as a project member.\n"
+             checked (status and outcome). The plugin and its floor are measured in {} alternating \
+             slices of each series, so drift in the shared machine's load hits both alike. Webhook \
+             deliveries are the signed `pull_request opened` payload GitHub sent for a branch linked \
+             to a task, each with a new `X-GitHub-Delivery`; the list is a task with 3 linked PRs \
+             read as a project member.\n",
+            crate::load::SLICES
         );
         let _ = writeln!(
             d,

@@ -16,6 +16,13 @@ impl Samples {
         Samples { sorted: v, wall }
     }
 
+    /// One series out of several measured in slices: all latencies, the slices' wall times
+    /// added up.
+    pub fn concat(parts: Vec<Samples>) -> Samples {
+        let wall = parts.iter().map(|p| p.wall).sum();
+        Samples::new(parts.into_iter().flat_map(|p| p.sorted).collect(), wall)
+    }
+
     pub fn len(&self) -> usize {
         self.sorted.len()
     }
@@ -90,6 +97,22 @@ mod tests {
         assert_eq!(s.pct(0.0), Duration::from_millis(1));
         assert_eq!(s.throughput(), 50.0);
         assert_eq!(Samples::default().p50(), Duration::ZERO);
+    }
+
+    #[test]
+    fn slices_make_one_series() {
+        let slice = |ms: &[u64], wall: u64| {
+            Samples::new(
+                ms.iter().copied().map(Duration::from_millis).collect(),
+                Duration::from_secs(wall),
+            )
+        };
+        let s = Samples::concat(vec![slice(&[4, 1], 1), slice(&[3, 2], 3)]);
+        assert_eq!(s.len(), 4);
+        assert_eq!(s.pct(25.0), Duration::from_millis(1));
+        assert_eq!(s.pct(100.0), Duration::from_millis(4));
+        assert_eq!(s.wall, Duration::from_secs(4));
+        assert_eq!(s.throughput(), 1.0);
     }
 
     #[test]
