@@ -3,6 +3,7 @@
 //! fails instantiation and any subset loads.
 
 use crate::events::{EmittedEvent, LogLine};
+use crate::guard::Mode;
 use crate::state::{HostState, write_to_guest};
 use crate::stats::Import;
 use serde_json::{Value, json};
@@ -84,6 +85,54 @@ fn no_db() -> String {
     "database not configured in devhost".into()
 }
 
+/// What a statement import answers: the result JSON (query) or the rows affected (exec).
+enum SqlResult {
+    Rows(String),
+    Affected(u64),
+}
+
+impl SqlResult {
+    fn into_query(self) -> String {
+        match self {
+            SqlResult::Rows(json) => json,
+            SqlResult::Affected(_) => unreachable!("a query answers rows"),
+        }
+    }
+
+    fn into_exec(self) -> u64 {
+        match self {
+            SqlResult::Affected(n) => n,
+            SqlResult::Rows(_) => unreachable!("an exec answers a count"),
+        }
+    }
+}
+
+/// `db_query2` / `db_query` / `db_exec`: the statement on this plugin's schema, under the
+/// call's deadline and sensitive-field policy, run on the runtime.
+fn run_sql(c: &C<'_>, mode: Mode, sql: Vec<u8>, params: Vec<u8>) -> Result<SqlResult, String> {
+    let env = c.data().env.clone();
+    let Some(pool) = env.db.clone() else {
+        let import = if mode == Mode::Query {
+            "db_query"
+        } else {
+            "db_exec"
+        };
+        return Err(format!("paca.{import}: {}", no_db()));
+    };
+    let dl = deadline(c);
+    block_on(c, async move {
+        let (schema, policy) = (&env.schema, &env.sensitive);
+        match mode {
+            Mode::Query => crate::db::query_with(&pool, schema, &sql, &params, dl, policy)
+                .await
+                .map(SqlResult::Rows),
+            Mode::Exec => crate::db::exec_with(&pool, schema, &sql, &params, dl, policy)
+                .await
+                .map(SqlResult::Affected),
+        }
+    })
+}
+
 /// Registers all `paca` functions.
 pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap("paca", "log", |mut c: C<'_>, level: i32, p: i64, n: i64| {
@@ -152,17 +201,7 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 return;
             };
             env.stats.capture(Import::DbQuery, &sql, &params);
-            let dl = deadline(&c);
-            let res = match env.db.clone() {
-                Some(pool) => {
-                    let env = env.clone();
-                    block_on(&c, async move {
-                        let (schema, policy) = (&env.schema, &env.sensitive);
-                        crate::db::query_with(&pool, schema, &sql, &params, dl, policy).await
-                    })
-                }
-                None => Err(format!("paca.db_query: {}", no_db())),
-            };
+            let res = run_sql(&c, Mode::Query, sql, params).map(|r| r.into_query());
             match res {
                 Ok(json) => {
                     write_pair(&mut c, rpp, rlp, json.as_bytes());
@@ -191,14 +230,8 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 return;
             };
             env.stats.capture(Import::DbQuery, &sql, &params);
-            let dl = deadline(&c);
-            let Some(pool) = env.db.clone() else { return };
-            let env = env.clone();
-            // legacy: on error nothing is written
-            if let Ok(json) = block_on(&c, async move {
-                let (schema, policy) = (&env.schema, &env.sensitive);
-                crate::db::query_with(&pool, schema, &sql, &params, dl, policy).await
-            }) {
+            // legacy: on error (no database included) nothing is written
+            if let Ok(json) = run_sql(&c, Mode::Query, sql, params).map(|r| r.into_query()) {
                 write_pair(&mut c, rpp, rlp, json.as_bytes());
             }
         },
@@ -217,17 +250,7 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 return;
             };
             env.stats.capture(Import::DbExec, &sql, &params);
-            let dl = deadline(&c);
-            let res = match env.db.clone() {
-                Some(pool) => {
-                    let env = env.clone();
-                    block_on(&c, async move {
-                        let (schema, policy) = (&env.schema, &env.sensitive);
-                        crate::db::exec_with(&pool, schema, &sql, &params, dl, policy).await
-                    })
-                }
-                None => Err(format!("paca.db_exec: {}", no_db())),
-            };
+            let res = run_sql(&c, Mode::Exec, sql, params).map(|r| r.into_exec());
             match res {
                 Ok(n) => {
                     write_u64(&mut c, rowsp, n);
