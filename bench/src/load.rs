@@ -54,8 +54,9 @@ pub const SLICES: usize = 10;
 /// `total / SLICES` requests each, `a` first. On a shared machine the load drifts over the
 /// tens of seconds a series takes (back-to-back runs of one binary differ by 20–40 % here);
 /// alternating makes the drift hit both sides alike, so their ratio stays meaningful. Each
-/// side gets `max_wall` in all; request numbers run on across slices, so `op(i)` still sees
-/// every `i` in `0..total` once.
+/// side gets `max_wall` in all; request numbers run on across slices, so `op(i)` sees each
+/// `i` in `0..total` at most once (a slice cut short by its wall share skips the rest of its
+/// numbers).
 pub async fn paired<A, FA, B, FB>(
     concurrency: usize,
     total: usize,

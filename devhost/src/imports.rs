@@ -62,9 +62,10 @@ fn write_pair(c: &mut C<'_>, ptr_ptr: i64, len_ptr: i64, bytes: &[u8]) {
 }
 
 /// Runs `f` to completion from the guest's (blocking) thread. The future is spawned onto the
-/// runtime rather than polled here: its socket round trips (a DB call is four) then wake a
-/// runtime worker, which owns the I/O driver, instead of each waking this parked thread —
-/// one cross-thread hand-off per import call instead of one per round trip.
+/// runtime rather than polled here: its socket round trips (a DB call has five: the pool's
+/// ping, BEGIN, SET LOCAL, the statement, COMMIT) then wake a runtime worker, which owns the
+/// I/O driver, instead of each waking this parked thread — one cross-thread hand-off per
+/// import call instead of one per round trip.
 fn block_on<F>(c: &C<'_>, f: F) -> F::Output
 where
     F: Future + Send + 'static,
