@@ -3,10 +3,12 @@
 //! fails instantiation and any subset loads.
 
 use crate::events::{EmittedEvent, LogLine};
-use crate::guard::Mode;
+use crate::runtime::HostEnv;
 use crate::state::{HostState, write_to_guest};
 use crate::stats::Import;
 use serde_json::{Value, json};
+use sqlx::PgPool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{Caller, Extern, Linker, Memory};
 
@@ -86,51 +88,36 @@ fn no_db() -> String {
     "database not configured in devhost".into()
 }
 
-/// What a statement import answers: the result JSON (query) or the rows affected (exec).
-enum SqlResult {
-    Rows(String),
-    Affected(u64),
-}
-
-impl SqlResult {
-    fn into_query(self) -> String {
-        match self {
-            SqlResult::Rows(json) => json,
-            SqlResult::Affected(_) => unreachable!("a query answers rows"),
-        }
-    }
-
-    fn into_exec(self) -> u64 {
-        match self {
-            SqlResult::Affected(n) => n,
-            SqlResult::Rows(_) => unreachable!("an exec answers a count"),
-        }
-    }
-}
-
-/// `db_query2` / `db_query` / `db_exec`: the statement on this plugin's schema, under the
-/// call's deadline and sensitive-field policy, run on the runtime.
-fn run_sql(c: &C<'_>, mode: Mode, sql: Vec<u8>, params: Vec<u8>) -> Result<SqlResult, String> {
+/// Runs the future `f` builds from this plugin's pool, environment and call deadline; without
+/// a database, the host's error for `import`.
+fn on_db<T, Fut>(
+    c: &C<'_>,
+    import: &str,
+    f: impl FnOnce(PgPool, Arc<HostEnv>, Option<Instant>) -> Fut,
+) -> Result<T, String>
+where
+    Fut: Future<Output = Result<T, String>> + Send + 'static,
+    T: Send + 'static,
+{
     let env = c.data().env.clone();
     let Some(pool) = env.db.clone() else {
-        let import = if mode == Mode::Query {
-            "db_query"
-        } else {
-            "db_exec"
-        };
         return Err(format!("paca.{import}: {}", no_db()));
     };
     let dl = deadline(c);
-    block_on(c, async move {
-        let (schema, policy) = (&env.schema, &env.sensitive);
-        match mode {
-            Mode::Query => crate::db::query_with(&pool, schema, &sql, &params, dl, policy)
-                .await
-                .map(SqlResult::Rows),
-            Mode::Exec => crate::db::exec_with(&pool, schema, &sql, &params, dl, policy)
-                .await
-                .map(SqlResult::Affected),
-        }
+    block_on(c, f(pool, env, dl))
+}
+
+/// `db_query2` / `db_query`: the result JSON text.
+fn run_query(c: &C<'_>, sql: Vec<u8>, params: Vec<u8>) -> Result<String, String> {
+    on_db(c, "db_query", move |pool, env, dl| async move {
+        crate::db::query_with(&pool, &env.schema, &sql, &params, dl, &env.sensitive).await
+    })
+}
+
+/// `db_exec`: the rows affected.
+fn run_exec(c: &C<'_>, sql: Vec<u8>, params: Vec<u8>) -> Result<u64, String> {
+    on_db(c, "db_exec", move |pool, env, dl| async move {
+        crate::db::exec_with(&pool, &env.schema, &sql, &params, dl, &env.sensitive).await
     })
 }
 
@@ -202,7 +189,7 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 return;
             };
             env.stats.capture(Import::DbQuery, &sql, &params);
-            let res = run_sql(&c, Mode::Query, sql, params).map(|r| r.into_query());
+            let res = run_query(&c, sql, params);
             match res {
                 Ok(json) => {
                     write_pair(&mut c, rpp, rlp, json.as_bytes());
@@ -232,7 +219,7 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             };
             env.stats.capture(Import::DbQuery, &sql, &params);
             // legacy: on error (no database included) nothing is written
-            if let Ok(json) = run_sql(&c, Mode::Query, sql, params).map(|r| r.into_query()) {
+            if let Ok(json) = run_query(&c, sql, params) {
                 write_pair(&mut c, rpp, rlp, json.as_bytes());
             }
         },
@@ -251,7 +238,7 @@ pub fn register(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 return;
             };
             env.stats.capture(Import::DbExec, &sql, &params);
-            let res = run_sql(&c, Mode::Exec, sql, params).map(|r| r.into_exec());
+            let res = run_exec(&c, sql, params);
             match res {
                 Ok(n) => {
                     write_u64(&mut c, rowsp, n);
